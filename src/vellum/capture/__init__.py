@@ -1,0 +1,1 @@
+"""capture part of Vellum (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""catalog part of Vellum (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""demo part of Vellum (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""export part of Vellum (see DESIGN.md)."""

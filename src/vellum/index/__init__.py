@@ -1,0 +1,1 @@
+"""index part of Vellum (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""replay part of Vellum (see DESIGN.md)."""

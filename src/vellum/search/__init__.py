@@ -1,0 +1,1 @@
+"""search part of Vellum (see DESIGN.md)."""

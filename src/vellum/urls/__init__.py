@@ -1,0 +1,1 @@
+"""urls part of Vellum (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""warc part of Vellum (see DESIGN.md)."""

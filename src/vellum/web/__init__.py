@@ -1,0 +1,1 @@
+"""web part of Vellum (see DESIGN.md)."""
