@@ -1,1 +1,5 @@
-"""catalog part of Vellum (see DESIGN.md)."""
+"""Catalog part: organizations, collections, crawls (SQLAlchemy; SQLite by default)."""
+
+from vellum.catalog.catalog import Catalog, Collection, Crawl, Organization
+
+__all__ = ["Catalog", "Collection", "Crawl", "Organization"]

@@ -1,1 +1,1 @@
-"""cli part of Vellum (see DESIGN.md)."""
+"""The vellum command line."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_DIGITS = re.compile(r"^\d{1,14}$")
+_DIGITS = re.compile(r"^[0-9]{1,14}$")
 # Upper bound of each digit position when padding a partial timestamp up.
 _HIGH = "99991231235959"
 _LOW = "00000101000000"

@@ -1,0 +1,235 @@
+"""The catalog: organizations, collections and crawls, behind one small typed API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vellum.catalog.models import Base, CollectionRow, CrawlRow, OrganizationRow
+from vellum.clock import Clock, system_clock
+from vellum.errors import InvalidInput, NotFound, VellumError
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Collection slugs share the URL space with the replay routes.
+_RESERVED_SLUGS = {"static", "api", "cdx", "login", "logout", "search", "wasapi", "_"}
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    name: str
+    acronym: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    slug: str
+    title: str
+    description: str
+    public: bool
+    organization: Organization
+
+
+@dataclass(frozen=True)
+class Crawl:
+    id: int
+    collection_slug: str
+    seeds: tuple[str, ...]
+    depth: int
+    status: str
+    started: datetime
+    finished: datetime | None
+    fetched: int
+    failed: int
+    bytes: int
+
+
+class Catalog:
+    """Organizations, collections and crawls stored in SQLite through SQLAlchemy."""
+
+    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+        self._clock = clock
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VellumError(
+                f"cannot create data directory {path.parent}: {exc.strerror}"
+            ) from None
+        self._engine = _sqlite_engine(path)
+        try:
+            Base.metadata.create_all(self._engine)
+        except OperationalError as exc:
+            raise VellumError(f"cannot open catalog {path}: {exc.orig}") from None
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # organizations
+
+    def create_organization(self, name: str, acronym: str) -> Organization:
+        """Add an organization; its name and acronym must both be new."""
+        name, acronym = name.strip(), acronym.strip()
+        if not name or not acronym:
+            raise InvalidInput("an organization needs a name and an acronym")
+        try:
+            with self._session() as s:
+                row = OrganizationRow(name=name, acronym=acronym, created=self._clock())
+                s.add(row)
+                s.flush()
+                return _org(row)
+        except IntegrityError:
+            raise VellumError(
+                f"an organization named {name!r} or with acronym {acronym!r} already exists"
+            ) from None
+
+    def organizations(self) -> list[Organization]:
+        with self._session() as s:
+            return [
+                _org(r) for r in s.scalars(select(OrganizationRow).order_by(OrganizationRow.name))
+            ]
+
+    def find_organization(self, name_or_acronym: str) -> Organization:
+        """The organization with this name or acronym (case-insensitive)."""
+        key = name_or_acronym.strip().lower()
+        with self._session() as s:
+            for row in s.scalars(select(OrganizationRow)):
+                if key in (row.name.lower(), row.acronym.lower()):
+                    return _org(row)
+        raise NotFound(f"no organization named {name_or_acronym!r} (see 'vellum org list')")
+
+    # collections
+
+    def create_collection(
+        self, slug: str, organization: str, title: str, description: str = "", public: bool = True
+    ) -> Collection:
+        """Add a collection owned by an organization (given by name or acronym)."""
+        if not _SLUG.match(slug) or slug in _RESERVED_SLUGS:
+            raise InvalidInput(
+                f"invalid collection slug {slug!r}: use lowercase letters, digits and '-', "
+                "starting with a letter or digit"
+            )
+        if not title.strip():
+            raise InvalidInput("a collection needs a title")
+        org = self.find_organization(organization)
+        try:
+            with self._session() as s:
+                row = CollectionRow(
+                    slug=slug,
+                    title=title.strip(),
+                    description=description.strip(),
+                    public=public,
+                    organization_id=org.id,
+                    created=self._clock(),
+                )
+                s.add(row)
+                s.flush()
+                return Collection(row.id, slug, row.title, row.description, public, org)
+        except IntegrityError:
+            raise VellumError(f"a collection {slug!r} already exists") from None
+
+    def collections(self) -> list[Collection]:
+        with self._session() as s:
+            rows = s.scalars(select(CollectionRow).order_by(CollectionRow.slug))
+            return [_coll(r) for r in rows]
+
+    def get_collection(self, slug: str) -> Collection:
+        with self._session() as s:
+            row = s.scalars(select(CollectionRow).where(CollectionRow.slug == slug)).first()
+            if row is None:
+                raise NotFound(f"no collection {slug!r} (see 'vellum collection list')")
+            return _coll(row)
+
+    # crawls
+
+    def start_crawl(self, collection: Collection, seeds: list[str], depth: int) -> Crawl:
+        with self._session() as s:
+            row = CrawlRow(
+                collection_id=collection.id,
+                seeds="\n".join(seeds),
+                depth=depth,
+                status="running",
+                started=self._clock(),
+            )
+            s.add(row)
+            s.flush()
+            return _crawl(row, collection.slug)
+
+    def finish_crawl(
+        self, crawl_id: int, status: str, fetched: int, failed: int, size: int
+    ) -> Crawl:
+        with self._session() as s:
+            row = s.get(CrawlRow, crawl_id)
+            if row is None:
+                raise NotFound(f"no crawl {crawl_id}")
+            row.status, row.fetched, row.failed, row.bytes = status, fetched, failed, size
+            row.finished = self._clock()
+            return _crawl(row, row.collection.slug)
+
+    def crawls(self, slug: str | None = None) -> list[Crawl]:
+        with self._session() as s:
+            query = select(CrawlRow).join(CollectionRow).order_by(CrawlRow.id)
+            if slug is not None:
+                query = query.where(CollectionRow.slug == slug)
+            return [_crawl(r, r.collection.slug) for r in s.scalars(query)]
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    return engine
+
+
+def _org(row: OrganizationRow) -> Organization:
+    return Organization(row.id, row.name, row.acronym)
+
+
+def _coll(row: CollectionRow) -> Collection:
+    return Collection(
+        row.id, row.slug, row.title, row.description, row.public, _org(row.organization)
+    )
+
+
+def _crawl(row: CrawlRow, slug: str) -> Crawl:
+    return Crawl(
+        id=row.id,
+        collection_slug=slug,
+        seeds=tuple(row.seeds.split("\n")) if row.seeds else (),
+        depth=row.depth,
+        status=row.status,
+        started=_aware(row.started),
+        finished=_aware(row.finished) if row.finished else None,
+        fetched=row.fetched,
+        failed=row.failed,
+        bytes=row.bytes,
+    )
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite drops time zones; every stored time is UTC."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+__all__ = ["Catalog", "Collection", "Crawl", "Organization"]

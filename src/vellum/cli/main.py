@@ -1,0 +1,202 @@
+"""The `vellum` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from vellum import __version__
+from vellum.catalog import Catalog
+from vellum.cli.progress import CrawlProgress
+from vellum.errors import VellumError
+from vellum.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class Context:
+    """What every command gets: the settings and a lazily opened catalog."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(self.settings.catalog_path)
+        return self._catalog
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VELLUM_DATA",
+    default="vellum-data",
+    show_default=True,
+    help="Data directory (catalog, WARC files, indexes). Env: VELLUM_DATA.",
+)
+@click.version_option(__version__, prog_name="vellum")
+@click.pass_context
+def cli(ctx: click.Context, data: Path) -> None:
+    """Vellum: archive web sites into WARC files and replay them."""
+    ctx.obj = Context(Settings.from_env(data))
+
+
+# organizations
+
+
+@cli.group()
+def org() -> None:
+    """Partner organizations on whose behalf collections are made."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--acronym", required=True, help="Short name, such as UNESCO.")
+@pass_context
+def org_create(obj: Context, name: str, acronym: str) -> None:
+    """Add an organization NAME."""
+    created = obj.catalog.create_organization(name, acronym)
+    console.print(f"Created organization {created.name} ({created.acronym})")
+
+
+@org.command("list")
+@pass_context
+def org_list(obj: Context) -> None:
+    """List organizations."""
+    table = Table("Acronym", "Name")
+    for o in obj.catalog.organizations():
+        table.add_row(o.acronym, o.name)
+    console.print(table)
+
+
+# collections
+
+
+@cli.group()
+def collection() -> None:
+    """Collections of archived web sites."""
+
+
+@collection.command("create")
+@click.argument("slug")
+@click.option("--org", "organization", required=True, help="Owning organization: name or acronym.")
+@click.option("--title", required=True, help="Title shown in the banner and the portal.")
+@click.option("--description", default="", help="What the collection holds.")
+@click.option("--private", is_flag=True, help="Hide the collection from the public.")
+@pass_context
+def collection_create(
+    obj: Context, slug: str, organization: str, title: str, description: str, private: bool
+) -> None:
+    """Add a collection SLUG (lowercase letters, digits and '-'; used in replay URLs)."""
+    created = obj.catalog.create_collection(slug, organization, title, description, not private)
+    console.print(
+        f"Created collection {created.slug} ({created.title!r}) for {created.organization.name}"
+    )
+
+
+@collection.command("list")
+@pass_context
+def collection_list(obj: Context) -> None:
+    """List collections."""
+    table = Table("Slug", "Title", "Organization", "Access")
+    for c in obj.catalog.collections():
+        table.add_row(c.slug, c.title, c.organization.acronym, "public" if c.public else "private")
+    console.print(table)
+
+
+# capture
+
+
+@cli.command()
+@click.argument("slug")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--depth",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many links away from a seed to follow pages.",
+)
+@pass_context
+def crawl(obj: Context, slug: str, urls: tuple[str, ...], depth: int) -> None:
+    """Crawl URLS into collection SLUG: pages on the seeds' hosts and all their resources."""
+    from vellum.capture.crawler import SimpleCrawler
+
+    with CrawlProgress(console) as progress:
+        crawler = SimpleCrawler(obj.settings, obj.catalog, observer=progress.update)
+        report = crawler.crawl(slug, list(urls), depth)
+    console.print(
+        f"Crawl {report.crawl.id} finished: {report.fetched} URLs stored "
+        f"({report.bytes:,} bytes) in {', '.join(report.warc_files)}; "
+        f"{report.failed} failed, {len(report.robots_blocked)} blocked by robots.txt"
+    )
+    for error in report.errors[:10]:
+        errors.print(f"  failed: {error}", markup=False, highlight=False)
+
+
+# replay
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@pass_context
+def serve(obj: Context, host: str, port: int) -> None:
+    """Serve every collection for replay in the browser."""
+    from vellum.replay.app import create_app
+    from vellum.replay.server import bind
+    from vellum.replay.server import serve as run
+
+    sock = bind(host, port)
+    app = create_app(obj.settings, obj.catalog)
+    bound_port = sock.getsockname()[1]
+    console.print(f"Vellum replay on http://{host}:{bound_port}/  (Ctrl-C stops)")
+    run(app, sock)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Replay address.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Replay port."
+)
+@pass_context
+def demo(obj: Context, host: str, port: int) -> None:
+    """Crawl the bundled UNESCO partner directory and replay it."""
+    from vellum.demo.runner import run_demo
+
+    run_demo(obj.settings, obj.catalog, console, host=host, port=port)
+
+
+def main() -> None:
+    """Entry point: expected failures print one line on stderr and exit non-zero."""
+    try:
+        cli.main(prog_name="vellum", standalone_mode=False)
+    except click.exceptions.Abort:
+        errors.print("aborted")
+        sys.exit(130)
+    except click.UsageError as exc:
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        errors.print(f"error: {exc.format_message()}{where}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        errors.print(f"error: {exc.format_message()}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except VellumError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,116 @@
+"""`vellum demo`: crawl the bundled partner directory, then replay it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from vellum.capture.crawler import SimpleCrawler
+from vellum.catalog import Catalog, Collection
+from vellum.cli.progress import CrawlProgress
+from vellum.clock import Clock, system_clock
+from vellum.demo.site_server import DemoSite
+from vellum.errors import NotFound
+from vellum.settings import Settings
+from vellum.urls.wayback import replay_path
+from vellum.warc.writer import IdFactory, uuid_record_id
+
+ORGANIZATION = "United Nations Educational, Scientific and Cultural Organization (UNESCO)"
+ACRONYM = "UNESCO"
+SLUG = "unesco"
+TITLE = "UNESCO"
+DESCRIPTION = (
+    "UNESCO's directory of partner organizations: non-governmental organizations and "
+    "foundations in official partnership with UNESCO, archived at its request."
+)
+AIMF_PATH = "partners/aimf.html"
+PREFERRED_SITE_PORT = 8765  # a stable port keeps archived URLs stable across runs
+DEPTH = 3
+
+
+@dataclass(frozen=True)
+class DemoCapture:
+    collection: Collection
+    site_url: str
+    aimf_url: str  # the live URL that was archived
+    aimf_path: str  # its replay path, such as /unesco/20151229231410/http://…
+
+
+def prepare_collection(catalog: Catalog) -> Collection:
+    """The UNESCO organization and collection, created on the first run."""
+    try:
+        catalog.find_organization(ACRONYM)
+    except NotFound:
+        catalog.create_organization(ORGANIZATION, ACRONYM)
+    try:
+        return catalog.get_collection(SLUG)
+    except NotFound:
+        return catalog.create_collection(SLUG, ACRONYM, TITLE, DESCRIPTION)
+
+
+def capture_demo(
+    settings: Settings,
+    catalog: Catalog,
+    console: Console,
+    clock: Clock = system_clock,
+    record_id: IdFactory = uuid_record_id,
+) -> DemoCapture:
+    """Start the demo site, crawl it into the UNESCO collection, stop the site."""
+    collection = prepare_collection(catalog)
+    site = DemoSite(port=PREFERRED_SITE_PORT)
+    try:
+        site.start()
+    except OSError:
+        site = DemoSite(port=0)
+        site.start()
+    site_url = site.url
+    try:
+        console.print(f"Demo site running at {site_url}")
+        with CrawlProgress(console) as progress:
+            crawler = SimpleCrawler(
+                settings, catalog, clock=clock, record_id=record_id, observer=progress.update
+            )
+            report = crawler.crawl(SLUG, [site_url], DEPTH)
+    finally:
+        site.stop()
+    console.print(
+        f"Captured {report.fetched} URLs into {', '.join(report.warc_files)}; demo site stopped."
+    )
+    aimf_url = site_url + AIMF_PATH
+    return DemoCapture(
+        collection=collection,
+        site_url=site_url,
+        aimf_url=aimf_url,
+        aimf_path=replay_path(SLUG, _timestamp_of(clock), aimf_url),
+    )
+
+
+def run_demo(
+    settings: Settings,
+    catalog: Catalog,
+    console: Console,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+) -> None:
+    """The whole demo: capture, then serve replay until Ctrl-C."""
+    from vellum.replay.app import create_app
+    from vellum.replay.server import bind, serve
+
+    sock = bind(host, port)  # fail early, before crawling, if the port is taken
+    try:
+        capture = capture_demo(settings, catalog, console)
+    except BaseException:
+        sock.close()
+        raise
+    bound = sock.getsockname()[1]
+    console.print(f"Replay running on http://{host}:{bound}/  (Ctrl-C stops)")
+    console.print("The archived AIMF page:")
+    console.print(f"  http://{host}:{bound}{capture.aimf_path}", markup=False, highlight=False)
+    serve(create_app(settings, catalog), sock)
+
+
+def _timestamp_of(clock: Clock) -> str:
+    from vellum.urls.timestamps import to_timestamp
+
+    return to_timestamp(clock())

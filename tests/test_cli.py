@@ -1,0 +1,165 @@
+"""The `vellum` command as a user runs it: output, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from vellum.demo.site_server import DemoSite
+
+VELLUM = [sys.executable, "-m", "vellum"]
+
+
+def run(data: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VELLUM, "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode != 0, result
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_help_on_every_command(tmp_path: Path) -> None:
+    for command in (
+        [],
+        ["org"],
+        ["org", "create"],
+        ["org", "list"],
+        ["collection"],
+        ["collection", "create"],
+        ["collection", "list"],
+        ["crawl"],
+        ["serve"],
+        ["demo"],
+    ):
+        result = run(tmp_path, *command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Usage:" in result.stdout
+
+
+def test_org_and_collection_commands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    created = run(data, "org", "create", "Example Partner Foundation", "--acronym", "EPF")
+    assert created.returncode == 0
+    assert "Created organization Example Partner Foundation (EPF)" in created.stdout
+    listed = run(data, "org", "list")
+    assert "EPF" in listed.stdout and "Example Partner Foundation" in listed.stdout
+    made = run(
+        data,
+        "collection",
+        "create",
+        "epf",
+        "--org",
+        "Example Partner Foundation",
+        "--title",
+        "EPF web",
+        "--description",
+        "Everything",
+    )
+    assert made.returncode == 0, made.stderr
+    listed = run(data, "collection", "list")
+    assert "epf" in listed.stdout and "EPF web" in listed.stdout and "public" in listed.stdout
+
+
+def test_env_var_sets_data_dir(tmp_path: Path) -> None:
+    env = {**os.environ, "VELLUM_DATA": str(tmp_path / "envdata")}
+    subprocess.run(
+        [*VELLUM, "org", "create", "A", "--acronym", "A"], env=env, check=True, capture_output=True
+    )
+    assert (tmp_path / "envdata" / "vellum.db").exists()
+
+
+def test_bad_input_errors(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert_one_line_error(
+        run(data, "collection", "create", "x", "--org", "Nobody", "--title", "X"),
+        "no organization named 'Nobody'",
+    )
+    assert_one_line_error(run(data, "crawl", "nope", "http://127.0.0.1:1/"), "no collection 'nope'")
+    run(data, "org", "create", "A", "--acronym", "A")
+    run(data, "collection", "create", "c", "--org", "A", "--title", "C")
+    assert_one_line_error(run(data, "crawl", "c", "htp:/bad url"), "malformed URL")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    unreachable = run(data, "crawl", "c", f"http://127.0.0.1:{free}/")
+    assert unreachable.returncode != 0
+    assert "error: nothing captured" in unreachable.stderr
+    assert "connection refused" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    assert_one_line_error(run(data, "crawl", "c", "http://127.0.0.1/", "--depth", "-1"), "--depth")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert_one_line_error(run(blocker / "data", "org", "list"), "cannot create data directory")
+
+
+def test_serve_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert_one_line_error(run(tmp_path, "serve", "--port", str(port)), "already in use")
+        assert_one_line_error(run(tmp_path, "demo", "--port", str(port)), "already in use")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "ro"
+    data.mkdir()
+    data.chmod(0o500)
+    try:
+        assert run(data, "org", "create", "A", "--acronym", "A").returncode != 0
+    finally:
+        data.chmod(0o700)
+
+
+def test_ctrl_c_during_crawl_leaves_valid_warc_and_index(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "org", "create", "A", "--acronym", "A")
+    run(data, "collection", "create", "c", "--org", "A", "--title", "C")
+    with DemoSite(delay=0.15) as site:
+        proc = subprocess.Popen(
+            [*VELLUM, "--data", str(data), "crawl", "c", site.url, "--depth", "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        warcs = data / "collections" / "c" / "warcs"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            files = list(warcs.glob("*.warc.gz"))
+            if files and files[0].stat().st_size > 5000:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "crawl interrupted" in err and "Traceback" not in err
+    (warc,) = warcs.glob("*.warc.gz")
+    with warc.open("rb") as f:
+        records = list(ArchiveIterator(f, check_digests=True))
+    responses = [r for r in records if r.rec_type == "response"]
+    assert responses
+    index_lines = []
+    for segment in (data / "collections" / "c" / "indexes").glob("*.cdxj"):
+        index_lines += segment.read_text().splitlines()
+    assert len(index_lines) == len(responses)
+    assert not list((data / "collections" / "c" / "indexes").glob("*.open"))
