@@ -15,8 +15,8 @@ from vellum.cli.progress import CrawlProgress
 from vellum.errors import VellumError
 from vellum.settings import Settings
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 class Context:

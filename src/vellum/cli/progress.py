@@ -25,8 +25,12 @@ class CrawlProgress:
         )
         self._task = self._progress.add_task("crawl", total=None, last="")
         self._done = 0
+        self._started = False
 
     def update(self, event: CrawlEvent) -> None:
+        if not self._started:  # shown from the first fetch on, not while input is checked
+            self._progress.start()
+            self._started = True
         self._done += 1
         status = str(event.status) if event.status is not None else event.message
         last = f"{status} {event.url}"
@@ -37,7 +41,6 @@ class CrawlProgress:
         )
 
     def __enter__(self) -> CrawlProgress:
-        self._progress.start()
         return self
 
     def __exit__(
@@ -46,4 +49,5 @@ class CrawlProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._progress.stop()
+        if self._started:
+            self._progress.stop()

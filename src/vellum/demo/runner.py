@@ -12,6 +12,7 @@ from vellum.cli.progress import CrawlProgress
 from vellum.clock import Clock, system_clock
 from vellum.demo.site_server import DemoSite
 from vellum.errors import NotFound
+from vellum.index.store import CdxjIndex
 from vellum.settings import Settings
 from vellum.urls.wayback import replay_path
 from vellum.warc.writer import IdFactory, uuid_record_id
@@ -75,14 +76,17 @@ def capture_demo(
     finally:
         site.stop()
     console.print(
-        f"Captured {report.fetched} URLs into {', '.join(report.warc_files)}; demo site stopped."
+        f"Captured {report.fetched} URLs into {', '.join(report.warc_files)}; demo site stopped.",
+        soft_wrap=True,
     )
     aimf_url = site_url + AIMF_PATH
+    index = CdxjIndex(settings.index_dir(SLUG), settings.warc_dir(SLUG))
+    latest = [c for c in index.captures(aimf_url) if c.url == aimf_url][-1]
     return DemoCapture(
         collection=collection,
         site_url=site_url,
         aimf_url=aimf_url,
-        aimf_path=replay_path(SLUG, _timestamp_of(clock), aimf_url),
+        aimf_path=replay_path(SLUG, latest.timestamp, aimf_url),
     )
 
 
@@ -106,11 +110,7 @@ def run_demo(
     bound = sock.getsockname()[1]
     console.print(f"Replay running on http://{host}:{bound}/  (Ctrl-C stops)")
     console.print("The archived AIMF page:")
-    console.print(f"  http://{host}:{bound}{capture.aimf_path}", markup=False, highlight=False)
+    console.print(
+        f"  http://{host}:{bound}{capture.aimf_path}", markup=False, highlight=False, soft_wrap=True
+    )
     serve(create_app(settings, catalog), sock)
-
-
-def _timestamp_of(clock: Clock) -> str:
-    from vellum.urls.timestamps import to_timestamp
-
-    return to_timestamp(clock())

@@ -435,7 +435,7 @@ class _Tokenizer(HTMLParser):
                 return
             self._before = self.head_insert
             self._dirty = True
-        if tag == "body":
+        if tag in ("body", "frameset"):  # (inside a frameset it is inert, but harmless)
             self.body_done = True
             self._after += self.body_insert
             self._dirty = True
