@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -163,3 +164,85 @@ def test_ctrl_c_during_crawl_leaves_valid_warc_and_index(tmp_path: Path) -> None
         index_lines += segment.read_text().splitlines()
     assert len(index_lines) == len(responses)
     assert not list((data / "collections" / "c" / "indexes").glob("*.open"))
+
+
+def start_and_wait(args: list[str], marker: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start a long-running vellum command; return it once `marker` appears on stdout."""
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if marker in line:
+            return proc, lines
+    proc.kill()
+    raise AssertionError(
+        f"{marker!r} never printed: {lines} {proc.stderr.read() if proc.stderr else ''}"
+    )
+
+
+def http_get(url: str) -> tuple[int, str]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
+    try:
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_demo_twice_and_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for run_number in (1, 2):
+        proc, lines = start_and_wait(
+            [*VELLUM, "--data", str(data), "demo", "--port", "0"], "/partners/aimf.html"
+        )
+        aimf = lines[-1].strip()
+        assert aimf.startswith("http://127.0.0.1:") and "/unesco/" in aimf
+        status, body = http_get(aimf)
+        assert status == 200
+        assert "collected at the request of United Nations Educational" in re.sub(
+            "<[^>]+>", "", body
+        )
+        assert "Association internationale des maires francophones" in body
+        versions_url = aimf.split("/unesco/")[0] + "/unesco/*/" + aimf.split("/", 5)[5]
+        status, versions = http_get(versions_url)
+        assert status == 200 and versions.count("<li>") == run_number
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+    assert len(list((data / "collections" / "unesco" / "warcs").glob("*.warc.gz"))) == 2
+
+
+@pytest.mark.slow
+def test_serve_command(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "org", "create", "A", "--acronym", "A")
+    run(data, "collection", "create", "c", "--org", "A", "--title", "Cee <collection>")
+    proc, lines = start_and_wait(
+        [*VELLUM, "--data", str(data), "serve", "--port", "0"], "Vellum replay on"
+    )
+    base = lines[-1].split()[3]
+    status, home = http_get(base)
+    assert status == 200 and "Cee &lt;collection&gt;" in home
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0

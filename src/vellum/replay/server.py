@@ -43,5 +43,7 @@ def serve(app: Starlette, sock: socket.socket) -> None:
     server = make_server(app)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it already handled by shutting down
     finally:
         sock.close()
