@@ -18,12 +18,18 @@ FROZEN = datetime(2015, 12, 29, 23, 14, 10, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
 
 
+# ../shared next to the repository holds the fixtures and the seed page.
+SHARED = next(
+    (p for p in (REPO.parent / "shared", Path("/work/shared")) if p.is_dir()),
+    REPO.parent / "shared",
+)
+
+
 def shared_dir() -> Path:
-    """../shared next to the repository (where fixtures and the seed page live)."""
-    for candidate in (REPO.parent / "shared", Path("/work/shared")):
-        if candidate.is_dir():
-            return candidate
-    pytest.skip("../shared (fixtures and seed) is not present next to the repository")
+    """../shared, or a skip if this checkout has none next to it."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared (fixtures and seed) is not present next to the repository")
+    return SHARED
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ rebuilt only when one of its attributes changes.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Callable
 from html.entities import html5
@@ -30,12 +31,15 @@ from vellum.replay.urlrewriter import UrlRewriter
 __all__ = [
     "HtmlRewriter",
     "escape_attr",
+    "link_modifier",
     "meta_refresh_url_span",
     "rewrite_html",
     "rewrite_srcset",
     "srcset_url_spans",
     "unescape_attr",
 ]
+
+_log = logging.getLogger(__name__)
 
 _WS = " \t\n\r\f"  # ASCII whitespace as HTML defines it
 
@@ -86,7 +90,8 @@ def unescape_attr(value: str) -> str:
     return _CHARREF.sub(_charref, value)
 
 
-_NEEDS_QUOTES = re.compile(r"""[\s"'=<>`]""")
+# An unquoted value ends at whitespace or ">", and one starting with a quote is not unquoted.
+_NEEDS_QUOTES = re.compile(r"""[\s>]|^["']""")
 
 
 def escape_attr(value: str, quote: str) -> str:
@@ -288,12 +293,14 @@ _TEXT_ONLY = frozenset({"title", "textarea", "xmp"})
 # Elements whose content does not start the body (text or tags inside them).
 _NO_BODY_START = _TEXT_ONLY | {"noscript", "template"}
 
-# Mirrors of the standard library tokenizer's patterns (Python 3.11), used to locate
-# attribute values inside the text of a start tag.
-_TAGFIND = re.compile(r"([a-zA-Z][^\t\n\r\f />\x00]*)(?:\s|/(?!>))*")
+# The standard library tokenizer's patterns (as of the 2025 security releases, which
+# follow the HTML spec more closely than Python 3.11.7's), used to locate attribute values
+# inside the text of a start tag.
+_TAGFIND = re.compile(r"([a-zA-Z][^\t\n\r\f />]*)(?:[\t\n\r\f ]|/(?!>))*")
 _ATTRFIND = re.compile(
-    r"((?<=[\'\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*"
-    r"(\'[^\']*\'|\"[^\"]*\"|(?![\'\"])[^>\s]*))?(?:\s|/(?!>))*"
+    r"""((?<=['"\t\n\r\f /])[^\t\n\r\f />][^\t\n\r\f /=>]*)"""  # name
+    r"""([\t\n\r\f ]*=[\t\n\r\f ]*('[^']*'|"[^"]*"|(?!['"])[^>\t\n\r\f ]*))?"""  # value
+    r"""(?:[\t\n\r\f ]|/(?!>))*"""
 )
 
 _WS_OR_BOM = _WS + "\ufeff"
@@ -626,10 +633,13 @@ class HtmlRewriter:
         return text
 
     def _give_up(self) -> None:
-        """After an unexpected tokenizer error: pass everything not yet emitted through."""
+        """After an unexpected error: pass everything not yet emitted through unchanged."""
+        _log.warning("HTML rewriting failed; passing the rest through", exc_info=True)
         tok = self._tok
         rest = tok.rawdata[tok.pos :]
         tok.flush_style()
+        # Inserts already placed but not yet emitted still go out (once).
+        tok.out.append(tok._before + tok._after)
         tok.out.append(rest)
         tok.rawdata = ""
         self._broken = True
