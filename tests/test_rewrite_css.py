@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vellum.replay.rewrite.css import css_unescape, css_urls, rewrite_css
+from vellum.replay.rewrite.css import rewrite_css
 from vellum.replay.urlrewriter import UrlRewriter
+from vellum.urls.embedded import css_unescape, css_urls
 
 R = UrlRewriter("/web/", "20240101000000", "http://example.com/css/site.css")
 IM = "/web/20240101000000im_/"

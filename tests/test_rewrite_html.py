@@ -8,13 +8,9 @@ import pytest
 
 from tests.conftest import SHARED
 from vellum.replay.rewrite import HtmlRewriter, rewrite_css, rewrite_html
-from vellum.replay.rewrite.html import (
-    escape_attr,
-    meta_refresh_url_span,
-    srcset_url_spans,
-    unescape_attr,
-)
+from vellum.replay.rewrite.html import escape_attr, unescape_attr
 from vellum.replay.urlrewriter import UrlRewriter
+from vellum.urls.embedded import meta_refresh_url_span, srcset_url_spans
 
 R = UrlRewriter("/web/", "20240101000000", "http://example.com/dir/page.html")
 P = "/web/20240101000000"

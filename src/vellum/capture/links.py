@@ -34,8 +34,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
-from vellum.replay.rewrite.css import css_unescape, css_urls
-from vellum.replay.rewrite.html import meta_refresh_url_span, srcset_url_spans
+from vellum.urls.embedded import css_unescape, css_urls, meta_refresh_url_span, srcset_url_spans
 
 __all__ = ["Links", "decode_html", "extract_css_links", "extract_html_links"]
 

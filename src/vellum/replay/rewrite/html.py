@@ -27,6 +27,7 @@ from html.parser import HTMLParser
 
 from vellum.replay.rewrite.css import rewrite_css
 from vellum.replay.urlrewriter import UrlRewriter
+from vellum.urls.embedded import meta_refresh_url_span, srcset_url_spans
 
 __all__ = [
     "HtmlRewriter",
@@ -114,45 +115,6 @@ def escape_attr(value: str, quote: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def srcset_url_spans(value: str) -> list[tuple[int, int]]:
-    """The (start, end) offsets of each candidate URL in a srcset value.
-
-    Follows the HTML spec's "parse a srcset attribute" algorithm: candidates are separated
-    by commas; a URL runs to the next whitespace (trailing commas are not part of it, so
-    ``a.png,b.png`` is two URLs while ``data:image/png;base64,AAA 1x`` is one); the
-    descriptors after it run to the next comma that is not inside parentheses.
-    """
-    spans: list[tuple[int, int]] = []
-    n = len(value)
-    pos = 0
-    while True:
-        while pos < n and (value[pos] in _WS or value[pos] == ","):
-            pos += 1
-        if pos >= n:
-            return spans
-        start = pos
-        while pos < n and value[pos] not in _WS:
-            pos += 1
-        end = pos
-        if value[end - 1] == ",":
-            while end > start and value[end - 1] == ",":
-                end -= 1
-            if end > start:
-                spans.append((start, end))
-            continue  # no descriptors after a URL that ended with a comma
-        spans.append((start, end))
-        in_parens = False
-        while pos < n:
-            c = value[pos]
-            pos += 1
-            if c == "(":
-                in_parens = True
-            elif c == ")":
-                in_parens = False
-            elif c == "," and not in_parens:
-                break
-
-
 def rewrite_srcset(value: str, rewrite: Callable[[str], str]) -> str:
     """`value` with every candidate URL replaced by `rewrite(url)`."""
     pieces: list[str] = []
@@ -168,36 +130,6 @@ def rewrite_srcset(value: str, rewrite: Callable[[str], str]) -> str:
         return value
     pieces.append(value[last:])
     return "".join(pieces)
-
-
-_REFRESH = re.compile(
-    r"[ \t\n\r\f]*(?:[0-9]+[0-9.]*|\.[0-9.]*)"  # the delay
-    r"(?:[ \t\n\r\f]*[;,][ \t\n\r\f]*|[ \t\n\r\f]+)"  # separator
-    r"(?:[Uu][Rr][Ll][ \t\n\r\f]*=[ \t\n\r\f]*)?"  # optional "url="
-)
-
-
-def meta_refresh_url_span(content: str) -> tuple[int, int] | None:
-    """The (start, end) offsets of the URL in a meta refresh `content`, if it has one.
-
-    Accepts the forms browsers accept: ``5; url=/x``, ``0;URL='/x'``, ``3, /x``, ``0 /x``.
-    """
-    m = _REFRESH.match(content)
-    if m is None:
-        return None
-    start = m.end()
-    end = len(content)
-    if start < end and content[start] in "'\"":
-        quote = content[start]
-        start += 1
-        close = content.find(quote, start)
-        if close >= 0:
-            end = close
-    while end > start and content[end - 1] in _WS:
-        end -= 1
-    if end <= start:
-        return None
-    return start, end
 
 
 # --------------------------------------------------------------------------------------
