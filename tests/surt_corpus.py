@@ -10,10 +10,15 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urljoin
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = next(
+    (p for p in (REPO.parent / "shared" / "fixtures", Path("/work/shared/fixtures")) if p.is_dir()),
+    REPO.parent / "shared" / "fixtures",
+)
 
 SCHEMES = [
     "http://", "https://", "", "", "HTTP://", "Https://", "hTTp://", "ftp://", "FTP://",
@@ -57,6 +62,9 @@ FIXED_QUERIES = [
     "?q=ü", "?x=%zz", "?x=%", "?q=a%20b+c", "?q=%23frag", "?a=%3D&b=%26", "?Z=1&z=1&_=3",
     "?sid=short", "?sid=0123456789abcdef0123456789abcdef0", "?q=\x00", "?q=?", "?q=" + "x" * 3000,
 ]  # fmt: skip
+PARAM_NAMES = ["a", "b", "B", "id", "q", "sort", "page", "utm_source", "x%26y", "sid", "PHPSESSID",
+               "CFID", "", "a+b", "ü"]  # fmt: skip
+PARAM_VALUES = ["", "1", "2", "abc", "a+b", "%26", "%3D", "%2526", "ü", "x y"]
 FRAGMENTS = ["", "", "", "#", "#frag", "#a?b=1", "#%20", "#ü", "#/path"]
 RAW_URLS = [
     "", " ", "?", "#", "/", "//", "///", "http://", "http:///", "https://", "dns:", "filedesc:",
@@ -72,6 +80,7 @@ RAW_URLS = [
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PATH_CHARS = _ALPHABET + "._~!$&'()*+,;=:@ \"<>[]{}|^`%üé€\x00\x1f"
+_HEX = "0123456789abcdef"
 _NON_ASCII = "üéßàøñçå中文日本語Россияא☃😀\u200b"
 
 
@@ -85,15 +94,18 @@ def _label(rng: random.Random) -> str:
     return text
 
 
+def _number(rng: random.Random) -> str:
+    forms = [str(rng.randrange(256)), str(rng.randrange(70000)), "0777", f"0{rng.randrange(100)}"]
+    return rng.choice([*forms, "00"])
+
+
 def _host(rng: random.Random) -> str:
     roll = rng.random()
     if roll < 0.35:
         return rng.choice(FIXED_HOSTS)
     if roll < 0.45:  # numbers that may or may not read as IPv4
         parts = rng.choice([1, 2, 3, 4, 4, 4, 5])
-        nums = [rng.choice([str(rng.randrange(256)), str(rng.randrange(70000)), "0" + "7" * 3,
-                            "0" + str(rng.randrange(100)), "00"]) for _ in range(parts)]  # fmt: skip
-        return ".".join(nums)
+        return ".".join(_number(rng) for _ in range(parts))
     prefix = rng.choice(["", "", "www.", "WWW.", "www2.", "www10.", "w.", "www-1."])
     tld = rng.choice(["com", "org", "de", "co.uk", "example", "COM", "xn--p1ai", "рф"])
     labels = [_label(rng) for _ in range(rng.choice([1, 1, 2, 3]))]
@@ -123,12 +135,16 @@ def _query(rng: random.Random) -> str:
         return rng.choice(FIXED_QUERIES)
     params = []
     for _ in range(rng.randrange(1, 6)):
-        name = rng.choice(["a", "b", "B", "id", "q", "sort", "page", "utm_source", "x%26y",
-                           "sid", "PHPSESSID", "CFID", "", "a+b", "ü"])  # fmt: skip
-        value = rng.choice(["", "1", "2", "abc", "a+b", "%26", "%3D", "%2526", "ü", "x y",
-                            "".join(rng.choice("0123456789abcdef") for _ in range(32))])  # fmt: skip
+        name = rng.choice(PARAM_NAMES)
+        value = rng.choice([*PARAM_VALUES, "".join(rng.choice(_HEX) for _ in range(32))])
         params.append(rng.choice([f"{name}={value}", name, f"{name}="]))
     return "?" + rng.choice(["&", "&", "&&", ";"]).join(params)
+
+
+def generated_hosts(count: int = 2_000, seed: int = 11) -> list[str]:
+    """`count` host names and addresses of the kinds `generated_urls` uses."""
+    rng = random.Random(seed)
+    return [_host(rng) for _ in range(count)]
 
 
 def generated_urls(count: int = 12_000, seed: int = 20240101) -> list[str]:
@@ -152,8 +168,25 @@ def generated_urls(count: int = 12_000, seed: int = 20240101) -> list[str]:
     return urls
 
 
-def _warc_files() -> Iterator[Path]:
-    for path in sorted(FIXTURES.rglob("*")):
+# Fragments that stress the parser when glued together at random.
+PIECES = [
+    "http://", "https://", "HTTP://", "//", "/", "/", ":", "@", "[", "]", "?", "&", "=", "#", "%",
+    "%2", "%25", "%41", "%2e", "%2F", "%C3%BC", "%ff", ".", "..", "./", "../", "www.", "www1.",
+    "www", "0", "1", "7", "9", "255", "256", "08", "0x", "a", "B", "z", "ü", "☃", " ", "\t", "\n",
+    "\x0b", "\x00", "\\", ";", "+", "jsessionid=", "sid=", "phpsessid=", "cfid=x&cftoken=y",
+    "aspsessionidabcdefgh=", "0123456789abcdef0123456789abcdef", "abcdefghijklmnopqrstuvwx", "(",
+    ")", "(S(", ".aspx", "dns:", "filedesc", "mailto:", "80", "443", "xn--", "。", "ß", "\udcff",
+]  # fmt: skip
+
+
+def garbage_urls(count: int = 5_000, seed: int = 7) -> list[str]:
+    """`count` strings of URL-ish fragments glued at random (many are not URLs at all)."""
+    rng = random.Random(seed)
+    return ["".join(rng.choices(PIECES, k=rng.randrange(1, 25))) for _ in range(count)]
+
+
+def _warc_files(directory: Path) -> Iterator[Path]:
+    for path in sorted(directory.rglob("*")):
         if path.name.endswith((".warc", ".warc.gz")):
             yield path
 
@@ -161,12 +194,12 @@ def _warc_files() -> Iterator[Path]:
 _LINK = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'<>]{1,2000})["']""", re.I)
 
 
-def fixture_urls() -> list[str]:
+def fixture_urls(directory: Path = FIXTURES) -> list[str]:
     """Target URIs of every record in the fixture WARCs, and the links in their HTML."""
     from fastwarc.warc import ArchiveIterator
 
     urls: list[str] = []
-    for path in _warc_files():
+    for path in _warc_files(directory):
         try:
             with path.open("rb") as stream:
                 for record in ArchiveIterator(stream, parse_http=False):
@@ -179,10 +212,8 @@ def fixture_urls() -> list[str]:
                         for link in _LINK.findall(body):
                             text = link.decode("utf-8", "replace")
                             urls.append(text)
-                            try:
+                            with suppress(ValueError):  # e.g. an unbalanced '[' in a host
                                 urls.append(urljoin(target.strip("<>"), text))
-                            except ValueError:  # e.g. an unbalanced '[' in the host
-                                pass
         except Exception:  # a broken fixture: keep what was read before the damage
             continue
     return urls

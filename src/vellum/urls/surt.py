@@ -141,12 +141,6 @@ def _reverse_labels(host: str) -> str:
 
 # --- path ------------------------------------------------------------------
 
-# The two ASP.NET cookieless-session forms: /(S(24 chars))/ and /(24 chars)/.
-_ASPX_SESSIONS = (
-    re.compile(r"(.*/)\((?:[a-z]\([0-9a-z]{24}\))+\)/([^?]+\.aspx.*)", re.ASCII),
-    re.compile(r"(.*/)\([0-9a-z]{24}\)/([^?]+\.aspx.*)", re.ASCII),
-)
-
 
 def _resolve_dots(path: str | None) -> str:
     """Drop `.` segments and empty segments (but not a trailing one); apply `..`.
@@ -171,12 +165,42 @@ def _resolve_dots(path: str | None) -> str:
     return "/" + "".join(s + "/" for s in kept[:-1] if s) + kept[-1]
 
 
+# The two ASP.NET cookieless-session segments, after a '/': `(S(24 chars))/`
+# (one or more letter(id) pairs) and `(24 chars)/`.
+_ASPX_SEGMENTS = (
+    re.compile(r"\((?:[a-z]\([0-9a-z]{24}\))+\)/", re.ASCII),
+    re.compile(r"\([0-9a-z]{24}\)/", re.ASCII),
+)
+
+
 def _strip_path_session(path: str) -> str:
-    """Remove an ASP.NET session segment from a lower-cased `.aspx` path."""
-    for pattern in _ASPX_SESSIONS:
-        match = pattern.fullmatch(path)
-        if match:
-            path = match.group(1) + match.group(2)
+    r"""Remove an ASP.NET session segment from a lower-cased `.aspx` path.
+
+    Each form in turn: the last segment followed, after at least one character
+    and before any '?', by `.aspx`. That is what the package's regexes
+    `(.*/)SEGMENT([^?]+\.aspx.*)` match, but they take quadratic time on long
+    paths; going right to left, we look at each character about once.
+    """
+    for segment in _ASPX_SEGMENTS:
+        # next_q: first '?' at or after `seen`; next_aspx: first `.aspx` after it.
+        seen, next_q, next_aspx = len(path), -1, -1
+        slash = path.rfind("/(")
+        while slash >= 0:
+            match = segment.match(path, slash + 1)
+            if match:
+                end = match.end()
+                if end <= seen:  # always: the segments cannot overlap
+                    found = path.find("?", end, seen)
+                    next_q = next_q if found < 0 else found
+                    found = path.find(".aspx", end + 1, seen + 5)
+                    next_aspx = next_aspx if found < 0 else found
+                else:
+                    next_q, next_aspx = path.find("?", end), path.find(".aspx", end + 1)
+                seen = end
+                if next_aspx >= 0 and (next_q < 0 or next_aspx < next_q):
+                    path = path[: slash + 1] + path[end:]
+                    break
+            slash = path.rfind("/(", 0, slash)
     return path
 
 
@@ -191,22 +215,41 @@ _QUERY_SESSIONS = tuple(
         ("phpsessid=", r"phpsessid=[0-9a-z]{32}"),
         ("sid=", r"sid=[0-9a-z]{32}"),
         ("aspsessionid", r"aspsessionid[a-z]{8}=[a-z]{24}"),
-        ("cfid=", r"cfid=[^&]+&cftoken=[^&]+"),
     )
 )
 # Sort parameters by name, then value; `a` sorts before `a=`, before `a=x`.
 _PARAM_KEY = operator.methodcaller("partition", "=")
 
 
+def _strip_cfid(query: str) -> str:
+    """Remove the last `…cfid=X&cftoken=Y` (X, Y not empty), keeping what precedes it.
+
+    The package uses a regex, `(.*)cfid=[^&]+&cftoken=[^&]+(?:&(.*))?`, which
+    takes quadratic time on some queries; this finds the same match in one pass.
+    """
+    params = query.split("&")
+    for i in range(len(params) - 2, -1, -1):
+        token = params[i + 1]
+        if len(token) > 8 and token.startswith("cftoken="):
+            param = params[i]
+            at = param.rfind("cfid=", 0, len(param) - 1)
+            if at >= 0:
+                before = "&".join(params[:i]) + "&" if i else ""
+                return before + param[:at] + "&".join(params[i + 2 :])
+    return query
+
+
 def _canonical_query(query: str) -> str | None:
     """Lower-case, drop session ids and sort the parameters of an escaped query."""
     query = query.lower()
-    if "sid=" in query or "sessionid" in query or "cfid=" in query:
+    if "sid=" in query or "sessionid" in query:
         for literal, pattern in _QUERY_SESSIONS:
             if literal in query:
                 match = pattern.fullmatch(query)
                 if match:
                     query = match.group(1) + (match.group(2) or "")
+    if "&cftoken=" in query and "cfid=" in query:
+        query = _strip_cfid(query)
     if "&" in query and len(query) > 1:
         query = "&".join(sorted(query.split("&"), key=_PARAM_KEY))
     return query or None
@@ -247,13 +290,14 @@ def _split_authority(netloc: str) -> tuple[str | None, int | None, str]:
         text = after.partition(":")[2]
     else:
         name, _, text = hostinfo.partition(":")
-    digits = text.lstrip("0")
+    host = name or None
     if not text:
-        return name or None, None, ""
-    if text.isascii() and text.isdigit() and len(digits) <= 5 and int(digits or "0") <= 65535:
-        number = int(digits or "0")
-        return (name or None, number, f":{number}") if number else (name or None, None, "")
-    return name or None, None, ":" + _escape(_unescape(text)).lower()  # the package raises
+        return host, None, ""
+    digits = text.lstrip("0") or "0"
+    if text.isascii() and text.isdigit() and len(digits) <= 5 and int(digits) <= 65535:
+        number = int(digits)  # port 0 counts as no port
+        return (host, number, f":{number}") if number else (host, None, "")
+    return host, None, ":" + _escape(_unescape(text)).lower()  # the package raises here
 
 
 def _key(url: str) -> str:
