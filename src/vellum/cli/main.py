@@ -10,30 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from vellum import __version__
-from vellum.catalog import Catalog
+from vellum.cli.context import CliContext, pass_context
 from vellum.cli.progress import CrawlProgress
 from vellum.errors import VellumError
 from vellum.settings import Settings
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
-
-
-class Context:
-    """What every command gets: the settings and a lazily opened catalog."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._catalog: Catalog | None = None
-
-    @property
-    def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog(self.settings.catalog_path)
-        return self._catalog
-
-
-pass_context = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +32,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, data: Path) -> None:
     """Vellum: archive web sites into WARC files and replay them."""
-    ctx.obj = Context(Settings.from_env(data))
+    ctx.obj = CliContext(Settings.from_env(data))
 
 
 # organizations
@@ -64,7 +47,7 @@ def org() -> None:
 @click.argument("name")
 @click.option("--acronym", required=True, help="Short name, such as UNESCO.")
 @pass_context
-def org_create(obj: Context, name: str, acronym: str) -> None:
+def org_create(obj: CliContext, name: str, acronym: str) -> None:
     """Add an organization NAME."""
     created = obj.catalog.create_organization(name, acronym)
     console.print(f"Created organization {created.name} ({created.acronym})")
@@ -72,7 +55,7 @@ def org_create(obj: Context, name: str, acronym: str) -> None:
 
 @org.command("list")
 @pass_context
-def org_list(obj: Context) -> None:
+def org_list(obj: CliContext) -> None:
     """List organizations."""
     table = Table("Acronym", "Name")
     for o in obj.catalog.organizations():
@@ -96,7 +79,7 @@ def collection() -> None:
 @click.option("--private", is_flag=True, help="Hide the collection from the public.")
 @pass_context
 def collection_create(
-    obj: Context, slug: str, organization: str, title: str, description: str, private: bool
+    obj: CliContext, slug: str, organization: str, title: str, description: str, private: bool
 ) -> None:
     """Add a collection SLUG (lowercase letters, digits and '-'; used in replay URLs)."""
     created = obj.catalog.create_collection(slug, organization, title, description, not private)
@@ -107,7 +90,7 @@ def collection_create(
 
 @collection.command("list")
 @pass_context
-def collection_list(obj: Context) -> None:
+def collection_list(obj: CliContext) -> None:
     """List collections."""
     table = Table("Slug", "Title", "Organization", "Access")
     for c in obj.catalog.collections():
@@ -129,7 +112,7 @@ def collection_list(obj: Context) -> None:
     help="How many links away from a seed to follow pages.",
 )
 @pass_context
-def crawl(obj: Context, slug: str, urls: tuple[str, ...], depth: int) -> None:
+def crawl(obj: CliContext, slug: str, urls: tuple[str, ...], depth: int) -> None:
     """Crawl URLS into collection SLUG: pages on the seeds' hosts and all their resources."""
     from vellum.capture.crawler import SimpleCrawler
 
@@ -152,7 +135,7 @@ def crawl(obj: Context, slug: str, urls: tuple[str, ...], depth: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @pass_context
-def serve(obj: Context, host: str, port: int) -> None:
+def serve(obj: CliContext, host: str, port: int) -> None:
     """Serve every collection for replay in the browser."""
     from vellum.replay.app import create_app
     from vellum.replay.server import bind
@@ -171,7 +154,7 @@ def serve(obj: Context, host: str, port: int) -> None:
     "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Replay port."
 )
 @pass_context
-def demo(obj: Context, host: str, port: int) -> None:
+def demo(obj: CliContext, host: str, port: int) -> None:
     """Crawl the bundled UNESCO partner directory and replay it."""
     from vellum.demo.runner import run_demo
 
