@@ -214,19 +214,20 @@ def test_demo_twice_and_ctrl_c(tmp_path: Path) -> None:
         proc, lines = start_and_wait(
             [*VELLUM, "--data", str(data), "demo", "--port", "0"], "/partners/aimf.html"
         )
-        aimf = lines[-1].strip()
-        assert aimf.startswith("http://127.0.0.1:") and "/unesco/" in aimf
-        status, body = http_get(aimf)
-        assert status == 200
-        assert "collected at the request of United Nations Educational" in re.sub(
-            "<[^>]+>", "", body
-        )
-        assert "Association internationale des maires francophones" in body
-        versions_url = aimf.split("/unesco/")[0] + "/unesco/*/" + aimf.split("/", 5)[5]
-        status, versions = http_get(versions_url)
-        assert status == 200 and versions.count("<li>") == run_number
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=30)
+        try:
+            aimf = lines[-1].strip()
+            assert aimf.startswith("http://127.0.0.1:") and "/unesco/" in aimf
+            status, body = http_get(aimf)
+            assert status == 200
+            text = re.sub("<[^>]+>", "", body)
+            assert "collected at the request of United Nations Educational" in text
+            assert "Association internationale des maires francophones" in body
+            versions_url = aimf.split("/unesco/")[0] + "/unesco/*/" + aimf.split("/", 5)[5]
+            status, versions = http_get(versions_url)
+            assert status == 200 and versions.count("<li>") == run_number
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert "Traceback" not in err
     assert len(list((data / "collections" / "unesco" / "warcs").glob("*.warc.gz"))) == 2
@@ -240,9 +241,11 @@ def test_serve_command(tmp_path: Path) -> None:
     proc, lines = start_and_wait(
         [*VELLUM, "--data", str(data), "serve", "--port", "0"], "Vellum replay on"
     )
-    base = lines[-1].split()[3]
-    status, home = http_get(base)
-    assert status == 200 and "Cee &lt;collection&gt;" in home
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
+    try:
+        base = lines[-1].split()[3]
+        status, home = http_get(base)
+        assert status == 200 and "Cee &lt;collection&gt;" in home
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
     assert proc.returncode == 0
