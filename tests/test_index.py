@@ -16,7 +16,8 @@ from vellum.clock import Clock
 from vellum.demo.site_server import DemoSite
 from vellum.index.cdxj import Capture
 from vellum.index.indexer import index_warc
-from vellum.index.store import CdxjIndex
+from vellum.index.segments import read_manifest
+from vellum.index.store import open_index
 from vellum.settings import Settings
 
 # cdxj-indexer (the peer) leaves its SpooledTemporaryFile sort buffers for the GC to close.
@@ -40,6 +41,14 @@ def peer_lines(warc: Path) -> list[str]:
     return lines
 
 
+def segment_of(index_dir: Path) -> Path:
+    """The one sorted segment of an index that holds one WARC file."""
+    manifest = read_manifest(index_dir)
+    assert manifest is not None
+    (run,) = manifest.runs
+    return index_dir / f"{run.name}.cdxj"
+
+
 @pytest.fixture
 def crawled(
     settings: Settings,
@@ -56,16 +65,15 @@ def crawled(
 
 
 def test_index_equals_cdxj_indexer(settings: Settings, unesco: str, crawled: Path) -> None:
-    index = CdxjIndex(settings.index_dir(unesco), settings.warc_dir(unesco))
+    index = open_index(settings.index_dir(unesco), settings.warc_dir(unesco))
     ours = [c.to_line() for c in index.all()]
     assert ours == peer_lines(crawled)
     assert ours == sorted(ours, key=lambda s: s.encode())
-    segment = settings.index_dir(unesco) / (crawled.name + ".cdxj")
-    assert segment.read_text().splitlines() == ours
+    assert segment_of(settings.index_dir(unesco)).read_text().splitlines() == ours
 
 
 def test_cdxj_line_shape(settings: Settings, unesco: str, crawled: Path) -> None:
-    index = CdxjIndex(settings.index_dir(unesco), settings.warc_dir(unesco))
+    index = open_index(settings.index_dir(unesco), settings.warc_dir(unesco))
     line = next(c for c in index.all() if c.url.endswith("/partners/aimf.html")).to_line()
     key, ts, blob = line.split(" ", 2)
     assert key.startswith("1,0,0,127)/partners/aimf.html") or key.endswith("/partners/aimf.html")
@@ -97,11 +105,11 @@ def test_indexer_matches_peer_on_foreign_warcs(fixtures_dir: Path, name: str) ->
 
 def test_recover_rebuilds_lost_segments(settings: Settings, unesco: str, crawled: Path) -> None:
     index_dir = settings.index_dir(unesco)
-    segment = index_dir / (crawled.name + ".cdxj")
+    segment = segment_of(index_dir)
     before = segment.read_text()
     segment.unlink()
     (index_dir / (crawled.name + ".cdxj.open")).write_text("half a line")
-    index = CdxjIndex(index_dir, settings.warc_dir(unesco))
+    index = open_index(index_dir, settings.warc_dir(unesco))
     assert index.recover() == [crawled.name]
-    assert segment.read_text() == before
+    assert segment_of(index_dir).read_text() == before
     assert not list(index_dir.glob("*.open"))

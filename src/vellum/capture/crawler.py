@@ -16,7 +16,7 @@ from vellum.catalog import Catalog, Collection, Crawl
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, VellumError
 from vellum.index.cdxj import make_capture
-from vellum.index.store import CdxjIndex
+from vellum.index.store import IndexStore, open_index
 from vellum.settings import Settings
 from vellum.urls.surt import surt
 from vellum.warc.encoding import charset_of, decode_content
@@ -87,7 +87,7 @@ class SimpleCrawler:
         index_dir = self._settings.index_dir(slug)
         for directory in (warc_dir, index_dir):
             _ensure_writable(directory)
-        index = CdxjIndex(index_dir, warc_dir)
+        index = open_index(index_dir, warc_dir)
         index.recover()
         crawl = self._catalog.start_crawl(collection, seeds, depth)
         writer = WarcFileWriter(
@@ -141,7 +141,7 @@ class _CrawlRun:
         self,
         crawler: SimpleCrawler,
         writer: WarcFileWriter,
-        index: CdxjIndex,
+        index: IndexStore,
         report: CrawlReport,
         seeds: list[str],
         depth: int,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vellum.catalog.models import Base, CollectionRow, CrawlRow, OrganizationRow
+from vellum.catalog.models import Base, CollectionRow, CrawlRow, OrganizationRow, WarcFileRow
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, NotFound, VellumError
 
@@ -52,6 +52,20 @@ class Crawl:
     fetched: int
     failed: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class WarcFile:
+    """A WARC file of a collection: its name in the index, where it is, its checksums."""
+
+    collection_slug: str
+    filename: str
+    path: Path | None  # set when the file is kept where it was imported from
+    size: int
+    sha1: str
+    md5: str
+    source: str  # "crawl" or "import"
+    added: datetime
 
 
 class Catalog:
@@ -188,6 +202,58 @@ class Catalog:
                 query = query.where(CollectionRow.slug == slug)
             return [_crawl(r, r.collection.slug) for r in s.scalars(query)]
 
+    # WARC files
+
+    def add_warc_file(
+        self,
+        slug: str,
+        filename: str,
+        size: int,
+        sha1: str,
+        md5: str,
+        source: str = "import",
+        path: Path | None = None,
+    ) -> WarcFile:
+        """Record a WARC file of collection `slug` (its checksums in hex)."""
+        collection = self.get_collection(slug)
+        try:
+            with self._session() as s:
+                row = WarcFileRow(
+                    collection_id=collection.id,
+                    filename=filename,
+                    path=str(path) if path is not None else None,
+                    size=size,
+                    sha1=sha1.lower(),
+                    md5=md5.lower(),
+                    source=source,
+                    added=self._clock(),
+                )
+                s.add(row)
+                s.flush()
+                return _warc_file(row, slug)
+        except IntegrityError:
+            raise VellumError(f"collection {slug!r} already has a WARC file {filename!r}") from None
+
+    def warc_files(self, slug: str) -> list[WarcFile]:
+        """The WARC files of collection `slug`, by name."""
+        with self._session() as s:
+            query = (
+                select(WarcFileRow)
+                .join(CollectionRow)
+                .where(CollectionRow.slug == slug)
+                .order_by(WarcFileRow.filename)
+            )
+            return [_warc_file(r, slug) for r in s.scalars(query)]
+
+    def find_warc_file_by_sha1(self, sha1: str, slug: str | None = None) -> WarcFile | None:
+        """A WARC file with this SHA-1 (hex), in collection `slug` if given, else in any."""
+        with self._session() as s:
+            query = select(WarcFileRow).join(CollectionRow).where(WarcFileRow.sha1 == sha1.lower())
+            if slug is not None:
+                query = query.where(CollectionRow.slug == slug)
+            row = s.scalars(query.order_by(WarcFileRow.id)).first()
+            return _warc_file(row, row.collection.slug) if row is not None else None
+
 
 def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
@@ -227,9 +293,22 @@ def _crawl(row: CrawlRow, slug: str) -> Crawl:
     )
 
 
+def _warc_file(row: WarcFileRow, slug: str) -> WarcFile:
+    return WarcFile(
+        collection_slug=slug,
+        filename=row.filename,
+        path=Path(row.path) if row.path is not None else None,
+        size=row.size,
+        sha1=row.sha1,
+        md5=row.md5,
+        source=row.source,
+        added=_aware(row.added),
+    )
+
+
 def _aware(dt: datetime) -> datetime:
     """SQLite drops time zones; every stored time is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-__all__ = ["Catalog", "Collection", "Crawl", "Organization"]
+__all__ = ["Catalog", "Collection", "Crawl", "Organization", "WarcFile"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -48,5 +48,24 @@ class CrawlRow(Base):
     fetched: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(Integer, default=0)
+
+    collection: Mapped[CollectionRow] = relationship()
+
+
+class WarcFileRow(Base):
+    """A WARC (or ARC) file of a collection, with the checksums computed when it came in."""
+
+    __tablename__ = "warc_file"
+    __table_args__ = (UniqueConstraint("collection_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"))
+    filename: Mapped[str] = mapped_column(String(500))  # its name in the index and in warcs/
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)  # where it is, if kept in place
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha1: Mapped[str] = mapped_column(String(40), index=True)  # hex
+    md5: Mapped[str] = mapped_column(String(32))  # hex
+    source: Mapped[str] = mapped_column(String(20))  # "crawl" or "import"
+    added: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     collection: Mapped[CollectionRow] = relationship()

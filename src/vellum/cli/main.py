@@ -183,3 +183,8 @@ def main() -> None:
     except KeyboardInterrupt:
         errors.print("interrupted")
         sys.exit(130)
+
+
+from vellum.cli.import_cmd import import_warcs  # noqa: E402
+
+cli.add_command(import_warcs, "import")

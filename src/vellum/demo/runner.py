@@ -12,7 +12,7 @@ from vellum.cli.progress import CrawlProgress
 from vellum.clock import Clock, system_clock
 from vellum.demo.site_server import DemoSite
 from vellum.errors import NotFound
-from vellum.index.store import CdxjIndex
+from vellum.index.store import open_index
 from vellum.settings import Settings
 from vellum.urls.wayback import replay_path
 from vellum.warc.writer import IdFactory, uuid_record_id
@@ -80,8 +80,9 @@ def capture_demo(
         soft_wrap=True,
     )
     aimf_url = site_url + AIMF_PATH
-    index = CdxjIndex(settings.index_dir(SLUG), settings.warc_dir(SLUG))
+    index = open_index(settings.index_dir(SLUG), settings.warc_dir(SLUG))
     latest = [c for c in index.captures(aimf_url) if c.url == aimf_url][-1]
+    index.close()
     return DemoCapture(
         collection=collection,
         site_url=site_url,

@@ -18,7 +18,7 @@ from vellum import __version__
 from vellum.catalog import Catalog, Collection
 from vellum.errors import NotFound
 from vellum.index.cdxj import Capture
-from vellum.index.store import CdxjIndex
+from vellum.index.store import IndexStore, open_index
 from vellum.replay.banner import banner_html, head_insert
 from vellum.replay.charset import decode_text
 from vellum.replay.resolve import closest, html_pages
@@ -67,7 +67,7 @@ class _Replay:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self._settings = settings
         self._catalog = catalog
-        self._indexes: dict[str, CdxjIndex] = {}
+        self._indexes: dict[str, IndexStore] = {}
         self._templates = Environment(
             loader=PackageLoader("vellum.replay", "templates"),
             autoescape=select_autoescape(default=True),
@@ -189,9 +189,9 @@ class _Replay:
         except NotFound:
             return None
 
-    def _index(self, slug: str) -> CdxjIndex:
+    def _index(self, slug: str) -> IndexStore:
         if slug not in self._indexes:
-            self._indexes[slug] = CdxjIndex(
+            self._indexes[slug] = open_index(
                 self._settings.index_dir(slug), self._settings.warc_dir(slug)
             )
         return self._indexes[slug]

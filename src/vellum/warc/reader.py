@@ -1,17 +1,43 @@
-"""Read WARC records (gzip per record or uncompressed) with fastwarc."""
+"""Read WARC and ARC files: every record with its position, or one record for replay.
+
+`scan` is the front door for indexing: it looks at what kind of file it is given and
+yields an `Entry` for every record and a `Problem` for every bad spot, never stopping at
+the first one and never raising for what the file holds. `.warc.gz` files are read with
+fastwarc (`vellum.warc.fast`); uncompressed and ARC files, and any damaged stretch of a
+`.warc.gz`, by the careful reader (`vellum.warc.careful`).
+"""
 
 from __future__ import annotations
 
 import io
+import mmap
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from fastwarc.warc import ArchiveIterator, WarcRecord
 
 from vellum.errors import VellumError
+from vellum.warc.careful import GZIP_MAGIC, MemberScan, scan_plain
+from vellum.warc.entry import Entry, Problem, dechunk, normalize_target_uri
+from vellum.warc.fast import scan_gzip
+from vellum.warc.headers import parse_head
+from vellum.warc.record import parse_record_head
+from vellum.warc.sniff import Kind, Sniffed, sniff
+
+__all__ = [
+    "ArchivedRecord",
+    "Entry",
+    "Problem",
+    "RecordPosition",
+    "iter_positions",
+    "read_record",
+    "scan",
+    "sniff_file",
+]
 
 
 @dataclass(frozen=True)
@@ -51,9 +77,51 @@ def read_record(path: Path, offset: int, length: int) -> ArchivedRecord:
             raw = f.read(length)
     except OSError as exc:
         raise VellumError(f"cannot read {path}: {exc.strerror}") from None
-    for record in ArchiveIterator(io.BytesIO(raw), parse_http=True, auto_decode="transfer"):
-        return _archived(record)
+    try:
+        for record in ArchiveIterator(io.BytesIO(raw), parse_http=True, auto_decode="transfer"):
+            return _archived(record)
+    except OSError:
+        pass
+    arc = _archived_arc(raw)
+    if arc is not None:
+        return arc
     raise VellumError(f"no WARC record at offset {offset} of {path.name}")
+
+
+def scan(path: Path) -> Iterator[Entry | Problem]:
+    """Every record of a WARC or ARC file with its position, and every bad spot in it.
+
+    Raises VellumError only if the file cannot be opened or read at all.
+    """
+    try:
+        with open(path, "rb") as f:
+            if not f.seek(0, 2):
+                yield Problem(0, "empty file")
+                return
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                kind = sniff(buf).kind
+                if kind is Kind.WARC_GZ:
+                    yield from scan_gzip(path, buf)
+                elif kind is Kind.ARC_GZ:
+                    yield from MemberScan(buf, 0)
+                elif kind in (Kind.WARC, Kind.ARC):
+                    yield from scan_plain(buf)
+                else:
+                    yield Problem(0, "not a WARC or ARC file")
+    except OSError as exc:
+        raise VellumError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def sniff_file(path: Path) -> Sniffed:
+    """The kind of file at `path` (see `vellum.warc.sniff`)."""
+    try:
+        with open(path, "rb") as f:
+            if not f.seek(0, 2):
+                return Sniffed(Kind.EMPTY)
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                return sniff(buf)
+    except OSError as exc:
+        raise VellumError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def iter_positions(path: Path, start: int = 0) -> Iterator[RecordPosition]:
@@ -65,7 +133,7 @@ def iter_positions(path: Path, start: int = 0) -> Iterator[RecordPosition]:
         previous: WarcRecord | None = None
         previous_pos = 0
         for record in ArchiveIterator(f, parse_http=False):
-            pos = start + record.stream_pos
+            pos = record.stream_pos  # an absolute offset, also after the seek
             if previous is not None:
                 yield _position(f, previous, previous_pos, pos, gzipped)
             record.freeze()  # keep its payload readable after the iterator moves on
@@ -92,7 +160,7 @@ def _position(
 
 
 def _archived(record: WarcRecord) -> ArchivedRecord:
-    url = (record.headers.get("WARC-Target-URI") or "").strip("<>")
+    url = normalize_target_uri(record.headers.get("WARC-Target-URI")) or ""
     headers: list[tuple[str, str]] = []
     status: int | None = None
     reason = ""
@@ -111,4 +179,40 @@ def _archived(record: WarcRecord) -> ArchivedRecord:
         reason=reason,
         headers=headers,
         body=record.reader.read(),
+    )
+
+
+def _archived_arc(raw: bytes) -> ArchivedRecord | None:
+    """An ARC record (gzipped or not) read back for replay, or None if `raw` holds none."""
+    data = raw
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)
+        except zlib.error:
+            return None
+    head = parse_record_head(data, 0, len(data))
+    if head is None or head.rec_type != "response" or head.timestamp is None:
+        return None
+    block = data[head.body_start : head.body_start + head.content_length]
+    status: int | None = None
+    reason = ""
+    headers: list[tuple[str, str]] = []
+    body = block
+    if (head.target_uri or "").startswith(("http:", "https:")) and block:
+        http, used = parse_head(block)
+        if http.status.isdigit():
+            status = int(http.status)
+        reason = http.rest.partition(" ")[2]
+        headers = list(http.headers)
+        body = block[used:]
+        if http.get("transfer-encoding") == "chunked":
+            body = dechunk(body)
+    return ArchivedRecord(
+        record_type="response",
+        url=head.target_uri or "",
+        date=datetime.strptime(head.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC),
+        status=status,
+        reason=reason,
+        headers=headers,
+        body=body,
     )
