@@ -249,3 +249,40 @@ def test_serve_command(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_index_commands(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "org", "create", "A", "--acronym", "A")
+    run(data, "collection", "create", "c", "--org", "A", "--title", "C")
+    with DemoSite() as site:
+        assert run(data, "crawl", "c", site.url, "--depth", "1").returncode == 0
+        url = site.url
+    query = run(data, "index", "query", "c", url + "partners/aimf.html", "--output", "json")
+    assert query.returncode == 0 and '"status": "200"' in query.stdout
+    prefix = run(
+        data,
+        "index",
+        "query",
+        "c",
+        url + "css/",
+        "--match-type",
+        "prefix",
+        "--fl",
+        "url",
+        "--output",
+        "text",
+    )
+    assert sorted(prefix.stdout.split()) == [url + "css/fonts.css", url + "css/portal.css"]
+    verified = run(data, "index", "verify", "c")
+    assert verified.returncode == 0 and "is complete" in verified.stdout
+    for segment in (data / "collections" / "c" / "indexes").rglob("*.cdxj"):
+        segment.write_text("")  # lose every entry
+    broken = run(data, "index", "verify", "c")
+    assert broken.returncode != 0 and "record not indexed" in broken.stderr
+    assert "vellum index rebuild c" in broken.stderr.splitlines()[-1]
+    rebuilt = run(data, "index", "rebuild", "c")
+    assert rebuilt.returncode == 0 and "Rebuilt the index of c" in rebuilt.stdout
+    assert run(data, "index", "verify", "c").returncode == 0
+    assert_one_line_error(run(data, "index", "query", "nope", url), "no collection 'nope'")
+    assert_one_line_error(run(data, "index", "query", "c", url, "--limit", "0"), "limit")

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import mmap
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import astuple
@@ -228,6 +229,8 @@ def test_every_capture_reads_back(name: str) -> None:
 
 
 def _wget_warc(site: DemoSite, tmp_path: Path, *paths: str) -> Path:
+    if shutil.which("wget") is None:
+        pytest.fail("wget (the Debian package) is not installed: run `make system-deps`")
     target = tmp_path / "wget"
     urls = [site.url.rstrip("/") + p for p in paths]
     subprocess.run(

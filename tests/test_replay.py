@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,3 +158,29 @@ def test_banner_escapes_archived_strings(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(" in text
     assert "<img src=x" not in text
     catalog.close()
+
+
+def test_cdx_api(archive: Archive) -> None:
+    aimf = f"{archive.site}partners/aimf.html"
+    exact = archive.client.get("/unesco/cdx", params={"url": aimf})
+    assert exact.status_code == 200
+    (line,) = exact.text.splitlines()
+    assert line.split(" ", 2)[1] == TS and f'"url": "{aimf}"' in line
+    listing = archive.client.get(
+        "/unesco/cdx",
+        params={"url": f"{archive.site}partners/*", "output": "json", "fl": "url,status"},
+    )
+    rows = [json.loads(x) for x in listing.text.splitlines()]
+    assert {"url": aimf, "status": "200"} in rows
+    assert all(r["url"].startswith(f"{archive.site}partners/") for r in rows)
+    assert len(rows) >= 8 + 8  # partner pages and their print versions
+    link = archive.client.get("/unesco/cdx", params={"url": aimf, "output": "link"})
+    assert link.text.startswith(f'<http://testserver/unesco/{TS}/{aimf}>; rel="memento"')
+    html_only = archive.client.get(
+        "/unesco/cdx",
+        params={"url": archive.site, "matchType": "host", "filter": "=mime:text/css"},
+    )
+    assert html_only.text and all('"mime": "text/css"' in x for x in html_only.text.splitlines())
+    bad = archive.client.get("/unesco/cdx", params={"url": aimf, "matchType": "fuzzy"})
+    assert bad.status_code == 400 and "matchType must be one of" in bad.text
+    assert archive.client.get("/nope/cdx", params={"url": aimf}).status_code == 404

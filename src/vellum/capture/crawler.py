@@ -16,6 +16,7 @@ from vellum.catalog import Catalog, Collection, Crawl
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, VellumError
 from vellum.index.cdxj import make_capture
+from vellum.index.importer import register_warc_file
 from vellum.index.store import IndexStore, open_index
 from vellum.settings import Settings
 from vellum.urls.surt import surt
@@ -109,6 +110,8 @@ class SimpleCrawler:
             writer.close()
             index.close()
             report.warc_files = [p.name for p in writer.files]
+            for path in writer.files:
+                register_warc_file(self._catalog, slug, path)
             report.crawl = self._catalog.finish_crawl(
                 crawl.id, status, report.fetched, report.failed, report.bytes
             )
@@ -153,7 +156,8 @@ class _CrawlRun:
         self._depth = depth
         self._hosts = {urlsplit(s).netloc.lower() for s in seeds}
         self._queue: deque[tuple[str, int, str]] = deque()
-        self._seen: set[str] = set()
+        self._seen: set[str] = set()  # SURT keys queued or fetched
+        self._offered: set[str] = set()  # links as found, so each is normalized only once
         self._robots = RobotsPolicy(self._fetch, "vellum", on_fetch=self._store)
         for seed in seeds:
             self._enqueue(seed, 0, PAGE)
@@ -223,18 +227,30 @@ class _CrawlRun:
         charset = charset_of(exchange.header("Content-Type"))
         if mime == "text/css":
             for link in extract_css_links(body.decode(charset or "utf-8", "replace"), exchange.url):
-                self._enqueue(_normalize(link), hops, RESOURCE)
+                self._offer(link, hops, RESOURCE)
             return
         if kind == RESOURCE:
             return  # an HTML page used as a resource (an iframe's content is a page, below)
         links = extract_html_links(body, exchange.url, charset)
         for link in links.resources:
-            self._enqueue(_normalize(link), hops, RESOURCE)
+            self._offer(link, hops, RESOURCE)
         if hops < self._depth:
             for link in links.pages:
-                target = _normalize(link)
-                if self._in_scope(target):
-                    self._enqueue(target, hops + 1, PAGE)
+                self._offer(link, hops + 1, PAGE)
+
+    def _offer(self, link: str, hops: int, kind: str) -> None:
+        """Queue a link found in a document, unless it was offered before as the same kind.
+
+        Breadth-first order means the first offer has the fewest hops, so later offers
+        of the same link can be dropped before any parsing or SURT work.
+        """
+        token = kind + " " + link
+        if token in self._offered:
+            return
+        self._offered.add(token)
+        target = _normalize(link)
+        if kind == RESOURCE or self._in_scope(target):
+            self._enqueue(target, hops, kind)
 
     def _in_scope(self, url: str) -> bool:
         return urlsplit(url).netloc.lower() in self._hosts

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from vellum.catalog.models import Base, CollectionRow, CrawlRow, OrganizationRow, WarcFileRow
 from vellum.clock import Clock, system_clock
@@ -159,12 +159,21 @@ class Catalog:
 
     def collections(self) -> list[Collection]:
         with self._session() as s:
-            rows = s.scalars(select(CollectionRow).order_by(CollectionRow.slug))
+            rows = s.scalars(
+                select(CollectionRow)
+                .order_by(CollectionRow.slug)
+                .options(joinedload(CollectionRow.organization))
+            )
             return [_coll(r) for r in rows]
 
     def get_collection(self, slug: str) -> Collection:
         with self._session() as s:
-            row = s.scalars(select(CollectionRow).where(CollectionRow.slug == slug)).first()
+            query = (
+                select(CollectionRow)
+                .where(CollectionRow.slug == slug)
+                .options(joinedload(CollectionRow.organization))
+            )
+            row = s.scalars(query).first()
             if row is None:
                 raise NotFound(f"no collection {slug!r} (see 'vellum collection list')")
             return _coll(row)

@@ -186,5 +186,7 @@ def main() -> None:
 
 
 from vellum.cli.import_cmd import import_warcs  # noqa: E402
+from vellum.cli.index_cmd import index  # noqa: E402
 
 cli.add_command(import_warcs, "import")
+cli.add_command(index)

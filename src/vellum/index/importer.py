@@ -21,7 +21,7 @@ import queue
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -59,13 +59,17 @@ _REPORT_EVERY = 4 << 20  # bytes of a file indexed between two progress reports
 class ImportProgress(Protocol):
     """Where the importer reports bytes: each file counts twice (copied, then indexed)."""
 
-    def start(self, total: int) -> None: ...
+    def start(self, total: int) -> None:
+        """Work is about to start: `total` bytes in all."""
 
-    def advance(self, done: int) -> None: ...
+    def advance(self, done: int) -> None:
+        """`done` more bytes are done."""
 
 
 @dataclass(frozen=True)
 class ImportedFile:
+    """A file now in the collection: under which name, with how many captures."""
+
     source: Path
     filename: str
     captures: int
@@ -75,6 +79,8 @@ class ImportedFile:
 
 @dataclass(frozen=True)
 class SkippedFile:
+    """A file left out, and why."""
+
     source: Path
     reason: str
     bad: bool  # a file that could not be imported (not: one already there)
@@ -215,15 +221,26 @@ class Importer:
                 jobs.append(job)
                 taken.add(job.filename)
                 total += 2 * Path(job.source).stat().st_size
-        if progress is not None:
-            progress.start(total)
-        store = self._store_factory(index_dir, warc_dir)
+        pool = _Pool(min(self._workers, len(jobs))) if len(jobs) > 1 and self._workers > 1 else None
+        advance = progress.advance if progress is not None else _ignore
         try:
-            seen: dict[str, str] = {}
-            for job, done in self._results(jobs, progress):
-                self._finish(job, done, store, warc_dir, seen, report)
+            if progress is not None:
+                progress.start(total)
+            store = self._store_factory(index_dir, warc_dir)
+            try:
+                seen: dict[str, str] = {}
+                results = (
+                    pool.results(jobs, advance)
+                    if pool is not None
+                    else ((job, _run_job(job, advance)) for job in jobs)
+                )
+                for job, done in results:
+                    self._finish(job, done, store, warc_dir, seen, report)
+            finally:
+                store.close()
         finally:
-            store.close()
+            if pool is not None:
+                pool.close()
             shutil.rmtree(staging, ignore_errors=True)
             with contextlib.suppress(OSError):
                 staging.parent.rmdir()
@@ -276,14 +293,6 @@ class Importer:
         staged = None if in_place else str(staging / filename)
         return _Job(str(absolute), display, filename, staged, known)
 
-    def _results(
-        self, jobs: list[_Job], progress: ImportProgress | None
-    ) -> Iterable[tuple[_Job, _Done]]:
-        advance = progress.advance if progress is not None else (lambda done: None)
-        if len(jobs) <= 1 or self._workers <= 1:
-            return [(job, _run_job(job, advance)) for job in jobs]
-        return _Results(jobs, min(self._workers, len(jobs)), advance)
-
     def _finish(
         self,
         job: _Job,
@@ -334,40 +343,46 @@ class Importer:
         )
 
 
-class _Results:
-    """Jobs run in a process pool; results come back in the order of the jobs.
+class _Pool:
+    """Worker processes for the jobs; results come back in the order of the jobs.
 
-    Workers ignore Ctrl-C: the parent stops them (and its caller cleans up their copies).
+    Made before any thread starts (the progress display has one): workers are forked
+    where the platform allows it, so they need not import Vellum again, and a script
+    using the importer needs no `if __name__ == "__main__"` guard. Workers ignore
+    Ctrl-C; `close` stops them (the caller removes the copies they were making).
     """
 
-    def __init__(self, jobs: list[_Job], workers: int, advance: Callable[[int], None]) -> None:
-        self._jobs = jobs
-        self._workers = workers
-        self._advance = advance
+    def __init__(self, workers: int) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._progress: multiprocessing.queues.Queue[int] = context.Queue()
+        self._pool = context.Pool(workers, initializer=_init_worker, initargs=(self._progress,))
 
-    def __iter__(self) -> Iterator[tuple[_Job, _Done]]:
-        context = multiprocessing.get_context("spawn")
-        progress: multiprocessing.queues.Queue[int] = context.Queue()
-        pool = context.Pool(self._workers, initializer=_init_worker, initargs=(progress,))
-        try:
-            pending = [pool.apply_async(_run_job, (job,)) for job in self._jobs]
-            for job, result in zip(self._jobs, pending, strict=True):
-                while not result.ready():
-                    result.wait(0.1)
-                    self._drain(progress)
-                self._drain(progress)
-                yield job, result.get()
-            pool.close()
-        finally:
-            pool.terminate()
-            pool.join()
+    def results(
+        self, jobs: list[_Job], advance: Callable[[int], None]
+    ) -> Iterator[tuple[_Job, _Done]]:
+        pending = [self._pool.apply_async(_run_job, (job,)) for job in jobs]
+        for job, result in zip(jobs, pending, strict=True):
+            while not result.ready():
+                result.wait(0.1)
+                self._drain(advance)
+            self._drain(advance)
+            yield job, result.get()
 
-    def _drain(self, progress: multiprocessing.queues.Queue[int]) -> None:
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+    def _drain(self, advance: Callable[[int], None]) -> None:
         while True:
             try:
-                self._advance(progress.get_nowait())
+                advance(self._progress.get_nowait())
             except queue.Empty:
                 return
+
+
+def _ignore(done: int) -> None:
+    """Progress nobody watches."""
 
 
 def _staging_dir(warc_dir: Path) -> Path:

@@ -9,14 +9,22 @@ from urllib.parse import urljoin
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vellum import __version__
 from vellum.catalog import Catalog, Collection
-from vellum.errors import NotFound
+from vellum.errors import InvalidInput, NotFound
+from vellum.export.cdx_api import CONTENT_TYPES, format_lines, parse_query
 from vellum.index.cdxj import Capture
 from vellum.index.store import IndexStore, open_index
 from vellum.replay.banner import banner_html, head_insert
@@ -58,6 +66,7 @@ def create_app(settings: Settings, catalog: Catalog) -> Starlette:
             Mount("/static", app=static, name="static"),
             Route("/{slug}", replay.collection_redirect),
             Route("/{slug}/", replay.collection_page),
+            Route("/{slug}/cdx", replay.cdx),
             Route("/{slug}/{rest:path}", replay.replay),
         ]
     )
@@ -100,6 +109,26 @@ class _Replay:
                 )
             )
         return self._render("collection.html", collection=collection, pages=rows)
+
+    def cdx(self, request: Request) -> Response:
+        """The CDX server API of one collection (pywb's parameters and output formats)."""
+        collection = self._collection(request.path_params["slug"])
+        if collection is None:
+            return PlainTextResponse("no such collection\n", status_code=404)
+        params: dict[str, list[str]] = {}
+        for name, value in request.query_params.multi_items():
+            params.setdefault(name, []).append(value)
+        try:
+            query, output = parse_query(params)
+        except InvalidInput as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=400)
+        prefix = f"{request.base_url}{collection.slug}/"
+        lines = format_lines(
+            self._index(collection.slug).query(query), output, query.fields, prefix
+        )
+        return StreamingResponse(
+            iterate_in_threadpool(lines), media_type=CONTENT_TYPES[output].split(";")[0]
+        )
 
     # archived content
 
