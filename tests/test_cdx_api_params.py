@@ -76,6 +76,7 @@ def test_all_parameters() -> None:
         ({"url": "x", "filter": "nocolon"}, "invalid filter"),
         ({"url": "x", "filter": "~url:("}, "invalid regular expression"),
         ({"url": "x", "sort": "closest"}, "sort=closest needs closest"),
+        ({"url": "x/*", "sort": "closest", "closest": "2015"}, "needs a limit"),
     ],
 )
 def test_bad_parameters(params: dict[str, str], message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from vellum.errors import InvalidInput
 from vellum.index.cdxj import Capture
@@ -55,7 +55,22 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> tuple[CdxQuery, str]:
         unknown = [f for f in fields if f not in FIELDS]
         if unknown:
             raise InvalidInput(f"unknown field in fl: {', '.join(unknown)}")
-    query = CdxQuery(
+    try:
+        return _build(url, match_type, one, params, closest, fields), output
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _build(
+    url: str,
+    match_type: MatchType,
+    one: Callable[[str], str | None],
+    params: Mapping[str, Sequence[str]],
+    closest: str | None,
+    fields: tuple[str, ...] | None,
+) -> CdxQuery:
+    sort = one("sort")
+    return CdxQuery(
         url=url,
         match_type=match_type,
         from_ts=_timestamp("from", one("from")),
@@ -67,7 +82,6 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> tuple[CdxQuery, str]:
         fields=fields,
         collapse_time=_positive("collapseTime", one("collapseTime")),
     )
-    return query, output
 
 
 def parse_filter(text: str) -> FieldFilter:

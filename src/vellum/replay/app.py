@@ -26,6 +26,7 @@ from vellum.catalog import Catalog, Collection
 from vellum.errors import InvalidInput, NotFound
 from vellum.export.cdx_api import CONTENT_TYPES, format_lines, parse_query
 from vellum.index.cdxj import Capture
+from vellum.index.query import CdxQuery
 from vellum.index.store import IndexStore, open_index
 from vellum.replay.banner import banner_html, head_insert
 from vellum.replay.charset import decode_text
@@ -35,7 +36,7 @@ from vellum.replay.rewrite.html import rewrite_html
 from vellum.replay.urlrewriter import UrlRewriter
 from vellum.settings import Settings
 from vellum.urls.surt import surt
-from vellum.urls.timestamps import banner_date, from_timestamp, http_date
+from vellum.urls.timestamps import banner_date, from_timestamp, http_date, pad_high
 from vellum.urls.wayback import ReplayTarget, parse_replay_path, replay_path
 from vellum.warc.encoding import decode_content
 from vellum.warc.reader import ArchivedRecord, read_record
@@ -45,6 +46,7 @@ _DROPPED = {"content-length", "content-encoding", "transfer-encoding", "connecti
 _PASSED = {"content-type"}
 _HTML = ("text/html", "application/xhtml+xml")
 _BANNER_MODIFIERS = ("", "mp_")
+_NEAREST = 16  # captures read around the asked-for time before skipping revisits
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class _Replay:
             params.setdefault(name, []).append(value)
         try:
             query, output = parse_query(params)
-        except InvalidInput as exc:
+        except (InvalidInput, ValueError) as exc:
             return PlainTextResponse(f"{exc}\n", status_code=400)
         prefix = f"{request.base_url}{collection.slug}/"
         lines = format_lines(
@@ -142,10 +144,18 @@ class _Replay:
         if request.url.query:
             rest += "?" + request.url.query
         target = parse_replay_path(rest)
-        captures = self._index(slug).captures(target.url)
+        store = self._index(slug)
         if target.listing:
-            return self._versions(collection, target.url, captures)
-        ranked = [c for c in closest(captures, target.url, target.timestamp) if not c.is_revisit]
+            return self._versions(collection, target.url, store.captures(target.url))
+        # Seek to the closest captures instead of reading every capture of the URL.
+        when = pad_high(target.timestamp) if target.timestamp else "99991231235959"
+        nearest = list(store.query(CdxQuery(target.url, closest=when, limit=_NEAREST)))
+        ranked = [c for c in closest(nearest, target.url, target.timestamp) if not c.is_revisit]
+        if not ranked and len(nearest) == _NEAREST:  # only revisits nearby: look further
+            everything = store.captures(target.url)
+            ranked = [
+                c for c in closest(everything, target.url, target.timestamp) if not c.is_revisit
+            ]
         if not ranked:
             return self._not_found(
                 "Not in this archive",
