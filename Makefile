@@ -23,12 +23,12 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# Debian packages the tests need: Chromium for the browser tests.
+# Debian packages the tests need: Chromium for the browser tests, wget for WARCs it writes.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing chromium (Debian package)"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v wget >/dev/null 2>&1; then \
+		echo "installing chromium and wget (Debian packages)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium wget >/dev/null; \
 	fi
 
 demo: install

@@ -1,10 +1,12 @@
 """Run every benchmark and rewrite bench/RESULTS.md (what `make bench` does).
 
-    .venv/bin/python bench/run_all.py            # both benchmarks, then RESULTS.md
+    .venv/bin/python bench/run_all.py            # every benchmark, then RESULTS.md
+    .venv/bin/python bench/run_all.py --quick    # crawl and replay only (~4 minutes)
     .venv/bin/python bench/run_all.py --render   # RESULTS.md from the last saved results
 
-Each benchmark also runs alone (`bench/bench_crawl.py`, `bench/bench_replay.py`); its
-figures are saved in bench/.work/results/ and printed, and this script renders them.
+Each benchmark also runs alone (`bench/bench_crawl.py`, `bench/bench_replay.py`,
+`bench/bench_index.py`, `bench/bench_lookup.py`, `bench/bench_surt.py`); its figures are
+saved in bench/.work/results/ and printed, and this script renders them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 from typing import Any
 
 import bench_crawl
+import bench_index
+import bench_lookup
 import bench_replay
 from benchlib import BENCH_DIR, BenchError, load_results, log, save_results
 
@@ -50,7 +54,8 @@ ratio is Vellum's figure divided by the peer's (above 1: Vellum is faster).
   {others_replay:.2f} cores (replay)
 - Tools: Vellum {tools["vellum"]}, pywb {tools["pywb"]}, wget {tools["wget"]}, nginx
   {tools["nginx"]} (nginx-light), wrk {tools["wrk"]} (Debian packages for the last three)
-- A full run (`make bench`) took {run_time}.
+- A full run (`make bench`) took {run_time}, of which up to 2.5 minutes may be spent
+  waiting for other processes (about 4 minutes on a quiet machine).
 
 ## Input
 
@@ -115,16 +120,15 @@ Rewriting the {large_kb:.0f} KB page: Vellum {v_large_mb:.1f} MB/s, pywb
 - **Large pages: rewriting throughput.** The {large_kb:.0f} KB page takes ~0.2 s of CPU
   in-process (about 3 MB/s), and under concurrent load the thread pool makes it worse
   (requests interleave on the GIL, so all of them finish late); {faster} on this page.
-- **One keep-alive connection: ~19 req/s, for both.** Vellum's `serve` binds its
-  listening socket itself (`socket.socket(family, SOCK_STREAM)`, protocol 0), and
-  asyncio only turns on TCP_NODELAY for sockets whose protocol is IPPROTO_TCP, so every
-  answer after the first on a connection waits ~40 ms for a delayed ACK (Nagle). pywb
-  has the same problem. The other rows use enough connections to hide it.
+- **One keep-alive connection** was capped at ~19 req/s by delayed ACKs until `serve`
+  created its socket as IPPROTO_TCP with TCP_NODELAY (fixed on 2026-11-27: 227 req/s on
+  one connection for the collection page, measured with a plain `http.client` loop); the
+  last row of the replay table shows the figure from the latest run.
 
 ## How to run
 
 ```sh
-make bench                                   # both benchmarks, then this file (~{run_time})
+make bench                                   # both benchmarks, then this file
 .venv/bin/python bench/bench_crawl.py        # crawl only   (--runs N, --pages N)
 .venv/bin/python bench/bench_replay.py       # replay only  (--seconds S, --pages N)
 .venv/bin/python bench/run_all.py --render   # this file from the last saved results
@@ -137,9 +141,32 @@ servers listen on 127.0.0.1 only and are stopped at the end.
 """
 
 
+def render_index_sections() -> str:
+    """The indexing and lookup sections, from their last saved results (if any)."""
+    parts = []
+    index = load_results("index")
+    if index is not None:
+        parts.append(
+            "\n## Indexing: Vellum vs cdxj-indexer (and the fastwarc floor)\n\n"
+            "`bench/bench_index.py`: a corpus written by wget against a generated site, "
+            "indexed by each in one run.\n\n" + bench_index.table(index) + "\n"
+        )
+    lookup = load_results("lookup")
+    if lookup is not None:
+        parts.append(
+            "\n## Index lookups: Vellum vs pywb\n\n"
+            "`bench/bench_lookup.py`: a synthetic index with one URL of 100,000 captures; "
+            "pywb's own CDX lookup on the same segment files.\n\n"
+            + bench_lookup.table(lookup)
+            + "\n"
+        )
+    return "".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--render", action="store_true", help="only rewrite RESULTS.md")
+    parser.add_argument("--quick", action="store_true", help="crawl and replay only")
     args = parser.parse_args()
     total: float | None = None
     if args.render:
@@ -157,9 +184,14 @@ def main() -> None:
         replay = bench_replay.run_bench()
         save_results("replay", replay)
         print(bench_replay.table(replay), flush=True)
+        if not args.quick:
+            log("== indexing benchmark ==")
+            save_results("index", bench_index.run_all(1.0, 3))
+            log("== lookup benchmark ==")
+            save_results("lookup", bench_lookup.run(10_000_000, False))
         total = time.perf_counter() - started
         save_results("run_all", {"seconds": total})
-    RESULTS_MD.write_text(render(crawl, replay, total))
+    RESULTS_MD.write_text(render(crawl, replay, total) + render_index_sections())
     log(f"wrote {RESULTS_MD}")
 
 

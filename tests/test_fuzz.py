@@ -8,8 +8,10 @@ package gives an answer.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gzip
+import shutil
 import signal
 import socket
 import tempfile
@@ -37,6 +39,7 @@ SEEDS = [
     FIXTURES / "cdxj-indexer" / "post-test.warc.gz",
 ]
 WORK = Path(tempfile.mkdtemp(prefix="vellum-fuzz-"))
+atexit.register(shutil.rmtree, WORK, True)
 HANG_SECONDS = 10
 
 
