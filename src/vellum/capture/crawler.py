@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from vellum import __version__
 from vellum.capture.fetch import FetchError, FetchOptions, check_url, fetch
 from vellum.capture.links import extract_css_links, extract_html_links
-from vellum.capture.robots import RobotsPolicy
+from vellum.capture.robots import PRODUCT_TOKEN, RobotsPolicy
 from vellum.catalog import Catalog, Collection, Crawl
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, VellumError
@@ -158,7 +158,7 @@ class _CrawlRun:
         self._queue: deque[tuple[str, int, str]] = deque()
         self._seen: set[str] = set()  # SURT keys queued or fetched
         self._offered: set[str] = set()  # links as found, so each is normalized only once
-        self._robots = RobotsPolicy(self._fetch, "vellum", on_fetch=self._store)
+        self._robots = RobotsPolicy(self._fetch, PRODUCT_TOKEN, on_fetch=self._store)
         for seed in seeds:
             self._enqueue(seed, 0, PAGE)
 
@@ -195,7 +195,7 @@ class _CrawlRun:
 
     def _visit(self, url: str, hops: int, kind: str) -> None:
         rules = self._robots.rules_for(url)
-        if not rules.allowed(url, "vellum"):
+        if not self._robots.allowed(url):
             if rules.error:
                 self._fail(url, rules.error)
             else:

@@ -14,6 +14,7 @@ from vellum.warc.exchange import HttpExchange
 
 MAX_ROBOTS_BYTES = 500 * 1024
 MAX_REDIRECTS = 5
+PRODUCT_TOKEN = "vellum"  # the user-agent name robots.txt groups are matched against
 
 Fetcher = Callable[[str], HttpExchange]
 

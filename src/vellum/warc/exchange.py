@@ -34,16 +34,21 @@ class HttpExchange:
 
     def header(self, name: str) -> str | None:
         """The first response header with this name (case-insensitive), if any."""
-        lowered = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return first_header(self.response_headers, name)
 
     @property
     def mime(self) -> str:
         """The media type as an index records it: the Content-Type up to `;` or a space."""
         return media_type(self.header("Content-Type"))
+
+
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The value of the first header called `name` (case-insensitive), if any."""
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
 
 
 def media_type(content_type: str | None) -> str:

@@ -23,6 +23,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecord
 from vellum.errors import VellumError
 from vellum.warc.careful import GZIP_MAGIC, MemberScan, scan_plain
 from vellum.warc.entry import Entry, Problem, dechunk, normalize_target_uri
+from vellum.warc.exchange import first_header
 from vellum.warc.fast import scan_gzip
 from vellum.warc.headers import parse_head
 from vellum.warc.record import parse_record_head
@@ -53,11 +54,8 @@ class ArchivedRecord:
     body: bytes
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        """The first stored header with this name (case-insensitive), if any."""
+        return first_header(self.headers, name)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class WarcFileWriter:
         out = self._current_file()
         request_id, response_id = self._record_id(), self._record_id()
         date = warc_date(exchange.date)
-        request = self._member(
+        request, _ = self._member(
             exchange.url,
             "request",
             exchange.request_body,
@@ -100,7 +100,7 @@ class WarcFileWriter:
         }
         if exchange.truncated:
             response_fields["WARC-Truncated"] = exchange.truncated
-        response, digest = self._member_with_digest(
+        response, digest = self._member(
             exchange.url,
             "response",
             exchange.body,
@@ -180,16 +180,6 @@ class WarcFileWriter:
         self._file.flush()
 
     def _member(
-        self,
-        url: str,
-        record_type: str,
-        payload: bytes,
-        http_headers: StatusAndHeaders,
-        fields: dict[str, str],
-    ) -> bytes:
-        return self._member_with_digest(url, record_type, payload, http_headers, fields)[0]
-
-    def _member_with_digest(
         self,
         url: str,
         record_type: str,
