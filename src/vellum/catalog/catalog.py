@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,13 +16,31 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from vellum.catalog.models import Base, CollectionRow, CrawlRow, OrganizationRow, WarcFileRow
+from vellum.catalog.models import (
+    ApiTokenRow,
+    Base,
+    CollectionRow,
+    CrawlRow,
+    OrganizationRow,
+    WarcFileRow,
+)
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, NotFound, VellumError
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Collection slugs share the URL space with the replay routes.
-_RESERVED_SLUGS = {"static", "api", "cdx", "login", "logout", "search", "wasapi", "_"}
+_RESERVED_SLUGS = {
+    "static",
+    "api",
+    "cdx",
+    "login",
+    "logout",
+    "search",
+    "wasapi",
+    "timemap",
+    "admin",
+    "_",
+}
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,40 @@ class Catalog:
                 raise NotFound(f"no collection {slug!r} (see 'vellum collection list')")
             return _coll(row)
 
+    def set_collection_public(self, slug: str, public: bool) -> Collection:
+        """Make a collection public or private; it takes effect on every route at once."""
+        with self._session() as s:
+            row = s.scalars(select(CollectionRow).where(CollectionRow.slug == slug)).first()
+            if row is None:
+                raise NotFound(f"no collection {slug!r} (see 'vellum collection list')")
+            row.public = public
+            s.flush()
+            return _coll(row)
+
+    # API tokens
+
+    def create_api_token(self, organization: str, label: str = "") -> str:
+        """A new random API token for an organization; only its SHA-256 is stored."""
+        org = self.find_organization(organization)
+        token = "vlm_" + secrets.token_urlsafe(32)
+        with self._session() as s:
+            s.add(
+                ApiTokenRow(
+                    organization_id=org.id,
+                    label=label.strip(),
+                    digest=_token_digest(token),
+                    created=self._clock(),
+                )
+            )
+        return token
+
+    def organization_for_token(self, token: str) -> Organization | None:
+        """The organization an API token belongs to, or None for an unknown token."""
+        with self._session() as s:
+            query = select(ApiTokenRow).where(ApiTokenRow.digest == _token_digest(token))
+            row = s.scalars(query).first()
+            return _org(row.organization) if row is not None else None
+
     # crawls
 
     def start_crawl(self, collection: Collection, seeds: list[str], depth: int) -> Crawl:
@@ -275,6 +329,10 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _org(row: OrganizationRow) -> Organization:

@@ -69,3 +69,17 @@ class WarcFileRow(Base):
     added: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     collection: Mapped[CollectionRow] = relationship()
+
+
+class ApiTokenRow(Base):
+    """An API token for scripts (WASAPI, CDX, search): it sees what its organization may see."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[OrganizationRow] = relationship()

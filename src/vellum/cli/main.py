@@ -98,6 +98,23 @@ def collection_list(obj: CliContext) -> None:
     console.print(table)
 
 
+@collection.command("set")
+@click.argument("slug")
+@click.option(
+    "--public/--private",
+    "public",
+    default=None,
+    help="Open the collection to everyone, or only to its organization.",
+)
+@pass_context
+def collection_set(obj: CliContext, slug: str, public: bool | None) -> None:
+    """Change a collection's access (effective on every route at once)."""
+    if public is None:
+        raise click.UsageError("nothing to change: give --public or --private")
+    changed = obj.catalog.set_collection_public(slug, public)
+    console.print(f"Collection {changed.slug} is now {'public' if public else 'private'}")
+
+
 # capture
 
 
@@ -187,6 +204,8 @@ def main() -> None:
 
 from vellum.cli.import_cmd import import_warcs  # noqa: E402
 from vellum.cli.index_cmd import index  # noqa: E402
+from vellum.cli.token_cmd import token  # noqa: E402
 
 cli.add_command(import_warcs, "import")
+cli.add_command(token)
 cli.add_command(index)

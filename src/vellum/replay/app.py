@@ -10,7 +10,8 @@ from urllib.parse import urljoin
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import (
     HTMLResponse,
     PlainTextResponse,
@@ -22,6 +23,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vellum import __version__
+from vellum.access import principal_from_request, visible_collections
+from vellum.access.middleware import CollectionGate
 from vellum.catalog import Catalog, Collection
 from vellum.errors import InvalidInput, NotFound
 from vellum.export.cdx_api import CONTENT_TYPES, format_lines, parse_query
@@ -62,7 +65,15 @@ def create_app(settings: Settings, catalog: Catalog) -> Starlette:
     """The ASGI app serving every collection in the catalog."""
     replay = _Replay(settings, catalog)
     static = StaticFiles(directory=str(Path(__file__).parent / "static"))
+
+    def gone(connection: HTTPConnection) -> Response:
+        # The very answer a collection that does not exist gets on the same route.
+        if connection.url.path.split("/")[2:3] == ["cdx"]:
+            return PlainTextResponse("no such collection\n", status_code=404)
+        return replay._not_found("No such collection", "This collection does not exist.")
+
     return Starlette(
+        middleware=[Middleware(CollectionGate, catalog=catalog, not_found=gone)],
         routes=[
             Route("/", replay.home),
             Mount("/static", app=static, name="static"),
@@ -70,7 +81,7 @@ def create_app(settings: Settings, catalog: Catalog) -> Starlette:
             Route("/{slug}/", replay.collection_page),
             Route("/{slug}/cdx", replay.cdx),
             Route("/{slug}/{rest:path}", replay.replay),
-        ]
+        ],
     )
 
 
@@ -87,10 +98,14 @@ class _Replay:
     # pages of the archive itself
 
     def home(self, request: Request) -> Response:
-        return self._render("home.html", collections=self._catalog.collections())
+        principal = principal_from_request(request, self._catalog)
+        return self._render("home.html", collections=visible_collections(self._catalog, principal))
 
     def collection_redirect(self, request: Request) -> Response:
-        return RedirectResponse(f"/{request.path_params['slug']}/", status_code=301)
+        collection = self._collection(request.path_params["slug"])
+        if collection is None:
+            return self._not_found("No such collection", "This collection does not exist.")
+        return RedirectResponse(f"/{collection.slug}/", status_code=301)
 
     def collection_page(self, request: Request) -> Response:
         collection = self._collection(request.path_params["slug"])
