@@ -19,9 +19,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+# The client-side rewriter (@webrecorder/wombat, pinned in package.json/package-lock.json),
+# installed from npm and copied where the replay origin serves it (not in git).
+WOMBAT_DIR := src/vellum/replay/static/vendor/wombat
+$(WOMBAT_DIR)/wombat.js: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(WOMBAT_DIR)
+	cp node_modules/@webrecorder/wombat/dist/wombat.js \
+		node_modules/@webrecorder/wombat/dist/wombatWorkers.js $(WOMBAT_DIR)/
 
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed $(WOMBAT_DIR)/wombat.js
+
+install-test: $(VENV)/.installed-test $(WOMBAT_DIR)/wombat.js
 
 # Debian packages the tests need: Chromium for the browser tests, wget for WARCs it writes.
 system-deps:
@@ -51,3 +60,4 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache test-artifacts
+	rm -rf node_modules $(WOMBAT_DIR)

@@ -1,21 +1,26 @@
 """Crawl benchmark: Vellum's crawler against wget on the same static site, same run.
 
-A generated site (1,000 pages of 10–30 KB, each linking 10 others, 50 CSS/PNG/JS resources
-used by every page, a ~650 KB page, a robots.txt that disallows /private/) is served by
-nginx on 127.0.0.1 and crawled completely, several times, by
+A generated site (20,000 pages of 10–30 KB by default, each linking 10 others, 50
+CSS/PNG/JS resources used by every page, a ~650 KB page, a robots.txt that disallows
+/private/) is served by nginx on 127.0.0.1 and crawled completely, several times, by
 
-* Vellum: `vellum --data TMP crawl SLUG URL --depth 50`, and
+* Vellum: `vellum --data TMP crawl SLUG URL --depth 50 --delay 0 --concurrency 8
+           --host-concurrency 8 --no-dedup` (politeness off for loopback; no dedup, so
+           that both tools store every payload in full), and
 * wget:   `wget --recursive --level=inf --page-requisites --no-parent -e robots=on
            --warc-file=TMP/wget --delete-after ...`.
 
-Both produce WARC files; the responses in each are counted with fastwarc, and the median
-wall time of the runs gives pages/s and MB/s of payload. Run it alone with
-`.venv/bin/python bench/bench_crawl.py [--runs N]`.
+Both produce WARC files; the responses in each are counted with fastwarc, the median
+wall time of the runs gives pages/s and MB/s of payload, and `wait4` gives each
+process's peak RSS. Vellum's WARCs must pass `warcio check`. A last measure crawls a
+site whose 50 pages link 1,000,000 distinct URLs and reports Vellum's peak RSS once they
+are all queued. Run it alone with `.venv/bin/python bench/bench_crawl.py [--runs N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
@@ -49,6 +54,9 @@ from benchlib import VELLUM as VELLUM_BIN
 
 SLUG = "site"
 DEPTH = 50
+PAGES = 20_000
+WORK = work_dir()
+CONCURRENCY = 8  # politeness off for loopback, as the issue asks
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,27 @@ class CrawlRun:
     seconds: float
     counts: WarcCounts
     disallowed: int  # responses for URLs under /private/ (robots.txt disallows them)
+    peak_rss_mb: float = 0.0
     other_cores: float = 0.0  # CPU used by processes outside the benchmark meanwhile
 
 
 def crawl_vellum(base: str, scratch: Path) -> CrawlRun:
     data = scratch / "vellum-data"
     vellum_collection(data, SLUG)
-    cmd = [str(VELLUM_BIN), "--data", str(data), "crawl", SLUG, base, "--depth", str(DEPTH)]
-    seconds = _timed(cmd)
+    cmd = [
+        str(VELLUM_BIN), "--data", str(data), "crawl", SLUG, base, "--depth", str(DEPTH),
+        "--delay", "0", "--concurrency", str(CONCURRENCY), "--host-concurrency", str(CONCURRENCY),
+        "--no-dedup",
+    ]  # fmt: skip
+    seconds, rss = _timed(cmd)
     warcs = sorted((data / "collections" / SLUG / "warcs").glob("*.warc.gz"))
-    return CrawlRun(seconds, count_warcs(warcs), _disallowed(warcs))
+    check = subprocess.run(
+        [str(VELLUM_BIN.parent / "warcio"), "check", *map(str, warcs)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if check.returncode != 0:
+        raise BenchError(f"warcio check rejects Vellum's WARCs:\n{check.stdout[-2000:]}")
+    return CrawlRun(seconds, count_warcs(warcs), _disallowed(warcs), peak_rss_mb=rss)
 
 
 def crawl_wget(base: str, scratch: Path) -> CrawlRun:
@@ -85,21 +104,23 @@ def crawl_wget(base: str, scratch: Path) -> CrawlRun:
         str(scratch / "files"),
         base,
     ]
-    seconds = _timed(cmd)
+    seconds, rss = _timed(cmd)
     warcs = sorted(scratch.glob("wget*.warc.gz"))
-    return CrawlRun(seconds, count_warcs(warcs), _disallowed(warcs))
+    return CrawlRun(seconds, count_warcs(warcs), _disallowed(warcs), peak_rss_mb=rss)
 
 
-def _timed(cmd: list[str]) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise BenchError(
-            f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout[-1500:]}\n"
-            f"{result.stderr[-1500:]}"
-        )
-    return seconds
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command run to completion."""
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}\n{out.read()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def _disallowed(warcs: list[Path]) -> int:
@@ -114,14 +135,15 @@ def _disallowed(warcs: list[Path]) -> int:
     return found
 
 
-def run(runs: int = 3, pages: int = 1000) -> dict[str, Any]:
+def run(runs: int = 3, pages: int = PAGES) -> dict[str, Any]:
     """Crawl the site `runs` times with each tool (alternating who goes first)."""
     machine = machine_info()
-    site = ensure_site(pages)
+    site_dir = WORK / f"crawl-site-{pages}"
+    site = ensure_site(pages, root=site_dir)
     expected_html = len(site.pages) + 2  # "/" and "index.html" are two URLs, plus large.html
     results: dict[str, list[CrawlRun]] = {"vellum": [], "wget": []}
     crawlers = {"vellum": crawl_vellum, "wget": crawl_wget}
-    with nginx(SITE_DIR) as base:
+    with nginx(site_dir) as base:
         log(f"site: {len(site.pages)} pages + 1 large page, {site.resources} resources at {base}")
         for i in range(runs):
             order = ["vellum", "wget"] if i % 2 == 0 else ["wget", "vellum"]
@@ -167,7 +189,40 @@ def run(runs: int = 3, pages: int = 1000) -> dict[str, Any]:
         },
         "vellum": summary["vellum"],
         "wget": summary["wget"],
+        "queued_million": queue_memory(),
     }
+
+
+QUEUE_PAGES, QUEUE_LINKS = 50, 20_000
+
+
+def queue_memory() -> dict[str, Any]:
+    """Peak RSS of a Vellum crawl once 1,000,000 URLs wait in its frontier."""
+    import sqlite3
+
+    root = WORK / "crawl-queue-site"
+    if not (root / f"l{QUEUE_PAGES - 1}.html").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "index.html").write_text(
+            "".join(f'<a href="l{i}.html">{i}</a>\n' for i in range(QUEUE_PAGES))
+        )
+        for i in range(QUEUE_PAGES):
+            links = "".join(f'<a href="/q/{i}/{k}.html">{k}</a>\n' for k in range(QUEUE_LINKS))
+            (root / f"l{i}.html").write_text(f"<html><body>{links}</body></html>")
+    with nginx(root) as base, tempfile.TemporaryDirectory(dir=WORK) as d:
+        data = Path(d) / "data"
+        vellum_collection(data, SLUG)
+        cmd = [
+            str(VELLUM_BIN), "--data", str(data), "crawl", SLUG, base, "--delay", "0",
+            "--max-documents", str(QUEUE_PAGES + 3), "--concurrency", "2", "--no-sitemaps",
+        ]  # fmt: skip
+        seconds, rss = _timed(cmd)
+        (frontier,) = (data / "collections" / SLUG / "crawls").glob("*/frontier.sqlite")
+        with sqlite3.connect(frontier) as db:
+            queued = db.execute("SELECT count(*) FROM url WHERE state = 0").fetchone()[0]
+        size = sum(p.stat().st_size for p in frontier.parent.glob("frontier.sqlite*"))
+    log(f"1M queue: {queued:,} queued, peak RSS {rss:.0f} MB, {seconds:.1f} s")
+    return {"queued": queued, "peak_rss_mb": rss, "frontier_mb": size / 1e6, "seconds": seconds}
 
 
 def _summary(runs: list[CrawlRun]) -> dict[str, Any]:
@@ -179,6 +234,7 @@ def _summary(runs: list[CrawlRun]) -> dict[str, Any]:
         "other_cores": max(r.other_cores for r in runs),
         "counts": asdict(counts),
         "pages_per_s": counts.html_pages / seconds,
+        "peak_rss_mb": max(r.peak_rss_mb for r in runs),
         "responses_per_s": counts.responses / seconds,
         "mb_per_s": counts.payload_bytes / 1e6 / seconds,
     }
@@ -198,8 +254,18 @@ def table(results: dict[str, Any]) -> str:
          ratio(v["responses_per_s"], w["responses_per_s"])],
         ["payload MB/s", f"{v['mb_per_s']:.1f}", f"{w['mb_per_s']:.1f}",
          ratio(v["mb_per_s"], w["mb_per_s"])],
+        ["peak RSS", f"{v['peak_rss_mb']:.0f} MB", f"{w['peak_rss_mb']:.0f} MB", ""],
     ]  # fmt: skip
-    text = markdown_table(["crawl", "Vellum", "wget", "Vellum/wget"], rows)
+    q = results.get("queued_million")
+    if q:
+        text_q = (
+            f"\n\nWith {q['queued']:,} URLs queued (50 pages linking 20,000 new URLs each, "
+            f"crawl stopped by --max-documents), Vellum's peak RSS was {q['peak_rss_mb']:.0f} MB "
+            f"(frontier file {q['frontier_mb']:.0f} MB on disk, {q['seconds']:.1f} s)."
+        )
+    else:
+        text_q = ""
+    text = markdown_table(["crawl", "Vellum", "wget", "Vellum/wget"], rows) + text_q
     if "*" in _seconds(v) + _seconds(w):
         text += (
             f"\n\n\\* one of the runs was made while other processes used more than "
@@ -216,7 +282,7 @@ def _seconds(summary: dict[str, Any]) -> str:
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="crawls per tool (median)")
-    parser.add_argument("--pages", type=int, default=1000, help="pages in the generated site")
+    parser.add_argument("--pages", type=int, default=PAGES, help="pages in the generated site")
     args = parser.parse_args()
     results = run(args.runs, args.pages)
     path = save_results("crawl", results)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from vellum.capture.crawler import CrawlInterrupted, SimpleCrawler
+from vellum.capture.crawler import Crawler, CrawlInterrupted
 from vellum.capture.fetch import FetchError, FetchOptions, fetch
 from vellum.catalog import Catalog
 from vellum.clock import Clock
@@ -75,7 +75,7 @@ def crawl_demo(
     record_ids: Callable[[], str],
     depth: int = 3,
 ) -> list[Path]:
-    crawler = SimpleCrawler(settings, catalog, clock=clock, record_id=record_ids)
+    crawler = Crawler(settings, catalog, clock=clock, record_id=record_ids)
     report = crawler.crawl(unesco, [site.url], depth)
     return [settings.warc_dir(unesco) / name for name in report.warc_files]
 
@@ -116,16 +116,24 @@ def test_crawl_writes_valid_warc(
     by_id = {h["WARC-Record-ID"]: (t, h) for _, t, h in heads}
     urls = set()
     for _, rec_type, h in heads[1:]:
-        assert rec_type in ("request", "response")
+        assert rec_type in ("request", "response", "revisit", "metadata")
         assert h["WARC-Date"] == "2015-12-29T23:14:10Z"
+        if rec_type == "metadata":  # outlinks and hop path of the response it refers to
+            assert by_id[h["WARC-Refers-To"]][0] in ("response", "revisit")
+            continue
         assert h["WARC-IP-Address"] == "127.0.0.1"
         partner_type, partner = by_id[h["WARC-Concurrent-To"]]
         assert partner["WARC-Concurrent-To"] == h["WARC-Record-ID"]
-        assert {partner_type, rec_type} == {"request", "response"}
-        if rec_type == "response":
+        assert {partner_type, rec_type} in ({"request", "response"}, {"request", "revisit"})
+        if rec_type in ("response", "revisit"):
             assert h["WARC-Payload-Digest"].startswith("sha1:")
             assert len(h["WARC-Payload-Digest"]) == 5 + 32
             urls.add(h["WARC-Target-URI"])
+        if rec_type == "revisit":  # same payload as an earlier response of this crawl
+            original_type, original = by_id[h["WARC-Refers-To"]]
+            assert original_type == "response"
+            assert original["WARC-Payload-Digest"] == h["WARC-Payload-Digest"]
+            assert original["WARC-Target-URI"] == h["WARC-Refers-To-Target-URI"]
     site = demo_site.url
     expected = {
         site,
@@ -157,7 +165,7 @@ def test_response_record_holds_received_bytes(
                     assert record.http_headers.get_header("Content-Encoding") == "gzip"
                     raw = record.raw_stream.read()
                     assert gzip.decompress(raw).startswith(b"/*") or b"url(" in gzip.decompress(raw)
-                else:
+                elif record.rec_type == "request":
                     head = record.http_headers
                     assert head.protocol == "GET"
                     assert head.get_header("User-Agent").startswith(
@@ -191,7 +199,7 @@ def test_resources_from_other_hosts_pages_only_on_seed_host(
         (seed_root / "deepest.html").write_text("end")
         with DemoSite(root=seed_root) as seed:
             seed_url = seed.url
-            crawler = SimpleCrawler(settings, catalog, clock=clock, record_id=record_ids)
+            crawler = Crawler(settings, catalog, clock=clock, record_id=record_ids)
             report = crawler.crawl(unesco, [seed.url], depth=1)
     stored = set()
     for name in report.warc_files:
@@ -210,7 +218,7 @@ def test_resources_from_other_hosts_pages_only_on_seed_host(
 def test_bad_crawl_input(
     settings: Settings, catalog: Catalog, unesco: str, demo_site: DemoSite
 ) -> None:
-    crawler = SimpleCrawler(settings, catalog)
+    crawler = Crawler(settings, catalog)
     with pytest.raises(VellumError, match="no collection"):
         crawler.crawl("nope", [demo_site.url], 1)
     with pytest.raises(InvalidInput, match="malformed URL"):
@@ -241,7 +249,7 @@ def test_interrupted_crawl_leaves_valid_warc_and_matching_index(
         if len(seen) == 5:
             raise KeyboardInterrupt
 
-    crawler = SimpleCrawler(
+    crawler = Crawler(
         settings, catalog, clock=clock, record_id=record_ids, observer=stop_after_five
     )
     with pytest.raises(CrawlInterrupted, match="interrupted"):

@@ -1,4 +1,4 @@
-"""The demo flow end to end, checked in real headless Chromium."""
+"""The demo flow end to end, checked in real headless Chromium (framed replay)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from vellum.catalog import Catalog
 from vellum.clock import frozen_clock
 from vellum.demo.runner import capture_demo
 from vellum.replay.app import create_app
-from vellum.replay.server import bind, make_server
+from vellum.replay.server import bind_pair, make_server, with_origins
 from vellum.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -43,8 +43,9 @@ BANNER = (
 
 @dataclass
 class Replay:
-    origin: str  # http://127.0.0.1:PORT
-    aimf: str  # full URL of the archived AIMF page
+    origin: str  # the UI origin, http://localhost:PORT
+    replay: str  # the replay origin, http://127.0.0.1:PORT2
+    aimf: str  # full URL of the archived AIMF page (its top page on the UI origin)
     site: str  # the demo site's (stopped) URL
 
 
@@ -66,17 +67,22 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     console = Console(file=open("/dev/null", "w"))  # noqa: SIM115
     capture = capture_demo(settings, catalog, console, clock=frozen_clock(FROZEN))
     console.file.close()
-    sock = bind("127.0.0.1", 0)
-    server = make_server(create_app(settings, catalog))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    ui_sock, replay_sock = bind_pair("127.0.0.1", 0, 0)
+    framed = with_origins(settings, "127.0.0.1", ui_sock, replay_sock)
+    server = make_server(create_app(framed, catalog))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [ui_sock, replay_sock]}, daemon=True
+    )
     thread.start()
     while not server.started:
         threading.Event().wait(0.02)
-    origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    yield Replay(origin, origin + capture.aimf_path, capture.site_url)
+    assert framed.ui_origin and framed.replay_origin
+    origin = framed.ui_origin
+    yield Replay(origin, framed.replay_origin, origin + capture.aimf_path, capture.site_url)
     server.should_exit = True
     thread.join(10)
-    sock.close()
+    ui_sock.close()
+    replay_sock.close()
     catalog.close()
 
 
@@ -99,34 +105,41 @@ def test_archived_aimf_page_in_chromium(replay: Replay, browser: Browser) -> Non
     page.on("response", lambda r: responses.__setitem__(r.url, r.status))
     page.goto(replay.aimf, wait_until="networkidle")
 
-    text = normalize(page.inner_text("body"))
-    assert text.startswith(BANNER), text[:400]
-    assert "23:14:10 Dec 29, 2015" in text and "UNESCO" in text
-    position = len(BANNER)
+    banner = normalize(page.inner_text("#vellum-banner"))
+    assert banner.startswith(BANNER), banner[:400]
+    assert normalize(page.inner_text("body")).startswith(BANNER)
+    frame = page.frame("vellum-replay")
+    assert frame is not None and frame.url.startswith(replay.replay + "/unesco/")
+    text = normalize(frame.inner_text("body"))
+    position = 0
     for line in seed_body_lines():
         found = text.find(line, position)
         assert found >= 0, f"seed line missing or out of order: {line!r}"
         position = found + len(line)
 
-    stylesheet = f"{replay.origin}/unesco/20151229231410cs_/{replay.site}css/portal.css"
-    logo = f"{replay.origin}/unesco/20151229231410im_/{replay.site}img/logo.png"
+    stylesheet = f"{replay.replay}/unesco/20151229231410cs_/{replay.site}css/portal.css"
+    logo = f"{replay.replay}/unesco/20151229231410im_/{replay.site}img/logo.png"
     assert responses.get(stylesheet) == 200
     assert responses.get(logo) == 200
-    assert page.evaluate(
+    # (wombat reports archived URLs to archived script, so these are the original ones)
+    assert frame.evaluate(
         "() => [...document.images]"
         ".some(i => i.src.endsWith('/img/logo.png') && i.naturalWidth > 0)"
     )
-    assert page.evaluate(
+    assert frame.evaluate(
         "() => [...document.styleSheets].some(s => (s.href || '').endsWith('/css/portal.css'))"
     )
-    outside = [u for u in requests if not u.startswith(replay.origin + "/")]
+    ours = (replay.origin + "/", replay.replay + "/")
+    outside = [u for u in requests if not u.startswith(ours)]
     assert outside == [], f"requests left the archive: {outside}"
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "e2e-aimf.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "e2e-aimf.png"))
     assert page.get_attribute("#vellum-banner time", "title") == "Capture time in UTC"
     page.click("#vellum-banner .vellum-hide")
-    assert not page.is_visible("#vellum-banner")
+    assert not page.is_visible("#vellum-banner .vellum-banner-text")
+    page.click("#vellum-banner .vellum-hide")  # "show banner"
+    assert page.is_visible("#vellum-banner .vellum-banner-text")
     page.close()
 
 
@@ -135,20 +148,24 @@ def test_partner_link_opens_archived_partner(replay: Replay, browser: Browser) -
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(replay.aimf.replace("partners/aimf.html", "partners/index.html"))
-    links = page.locator("a[href*='/partners/'][href$='.html']:not([href*='print'])")
+    frame = page.frame_locator("#vellum-replay")
+    links = frame.locator("a[href*='/partners/'][href$='.html']:not([href*='print'])")
     target = next(
         link
         for link in links.all()
         if not link.get_attribute("href").endswith("/index.html")  # type: ignore[union-attr]
     )
     href = target.get_attribute("href") or ""
-    assert href.startswith("/unesco/20151229231410/")
+    assert href.startswith("/unesco/20151229231410")
+    partner = href[href.index("/http") + 1 :]
     target.click()
+    # The banner follows: the top page's address becomes the partner's page.
+    page.wait_for_url(f"{replay.origin}/unesco/20151229231410/{partner}")
     page.wait_for_load_state("networkidle")
-    assert page.url == replay.origin + href
     assert page.locator("#vellum-banner").is_visible()
-    assert "Institution Type" in page.inner_text("body")
-    outside = [u for u in requests if not u.startswith(replay.origin + "/")]
+    assert "Institution Type" in frame.locator("body").inner_text()
+    ours = (replay.origin + "/", replay.replay + "/")
+    outside = [u for u in requests if not u.startswith(ours)]
     assert outside == []
     all_versions = page.locator("#vellum-banner a.vellum-versions")
     all_versions.click()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cdxj_indexer.main import write_cdx_index
 
-from vellum.capture.crawler import SimpleCrawler
+from vellum.capture.crawler import Crawler
 from vellum.catalog import Catalog
 from vellum.clock import Clock
 from vellum.demo.site_server import DemoSite
@@ -58,7 +58,7 @@ def crawled(
     clock: Clock,
     record_ids: Callable[[], str],
 ) -> Path:
-    report = SimpleCrawler(settings, catalog, clock=clock, record_id=record_ids).crawl(
+    report = Crawler(settings, catalog, clock=clock, record_id=record_ids).crawl(
         unesco, [demo_site.url], 2
     )
     return settings.warc_dir(unesco) / report.warc_files[0]

@@ -5,15 +5,23 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from vellum.access.policy import ANONYMOUS, Principal
+from vellum.auth.sessions import SESSION_COOKIE, Sessions
 from vellum.catalog import Catalog
 
 
 def principal_from_request(request: HTTPConnection, catalog: Catalog) -> Principal:
-    """The principal of a request: the holder of a valid API token, else anonymous.
+    """The principal of a request: a logged-in user, the holder of an API token, or anonymous.
 
-    A token comes as `Authorization: Bearer <token>`. An unknown or malformed token
-    is treated as no token at all, so it reveals nothing about private collections.
+    A user comes as the session cookie set by `/login`; a token as
+    `Authorization: Bearer <token>`. An unknown, expired or malformed session or token is
+    treated as none at all, so it reveals nothing about private collections.
     """
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if session_id:
+        session = Sessions(catalog).get(session_id)
+        if session is not None:
+            user = session.user
+            return Principal(user=user.name, admin=user.admin, organizations=user.organizations)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
@@ -106,6 +107,17 @@ def _absolute(base: str, raw: str | None) -> str | None:
     url = raw.strip(_WS)
     if not url or url[0] == "#":
         return None
+    if url[0] != "?":
+        # Past its last "/", the base plays no part: resolve against the directory, cached
+        # (pages of one site repeat the same references in the same directories).
+        path = base.partition("#")[0].partition("?")[0]
+        if path.count("/") >= 3:
+            return _resolve(path[: path.rfind("/") + 1], url)
+    return _resolve(base, url)
+
+
+@lru_cache(maxsize=1 << 14)
+def _resolve(base: str, url: str) -> str | None:
     try:
         absolute = urljoin(base, url)
     except ValueError:  # e.g. an invalid IPv6 host
@@ -180,6 +192,12 @@ _PAGE_ATTRS: dict[str, tuple[str, ...]] = {
     "frame": ("src",),
 }
 _SRCSET_TAGS = frozenset({"img", "source"})
+# Every element the loop below looks at: those that can hold a URL, and any with a
+# style or xlink:href attribute.
+_LINKING = (
+    ", ".join((*_RESOURCE_ATTRS, *_PAGE_ATTRS, "link", "style", "meta", "form", "input", "[style]"))
+    + ", [xlink\\:href]"
+)
 
 
 def _document_base(tree: LexborHTMLParser, base_url: str) -> str:
@@ -209,7 +227,11 @@ def extract_html_links(html: bytes, base_url: str, encoding: str | None = None) 
     pages = _Collector()
     resources = _Collector()
 
-    for node in tree.css("*"):
+    seen: set[int] = set()
+    for node in tree.css(_LINKING):  # the matching is done in C; a node may come twice
+        if node.mem_id in seen:
+            continue
+        seen.add(node.mem_id)
         tag = node.tag
         if tag is None:
             continue

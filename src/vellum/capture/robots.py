@@ -1,9 +1,15 @@
-"""robots.txt per scheme, host and port (RFC 9309), parsed by Protego."""
+"""robots.txt per scheme, host and port (RFC 9309), parsed by Protego.
+
+2xx: the file's rules; 3xx: followed (up to 5); 4xx: no restrictions; 5xx or a
+network failure: everything disallowed, unless the crawl is configured to treat them
+as "allow" (Heritrix's archival habit; the choice is recorded in warcinfo).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
@@ -16,7 +22,7 @@ MAX_ROBOTS_BYTES = 500 * 1024
 MAX_REDIRECTS = 5
 PRODUCT_TOKEN = "vellum"  # the user-agent name robots.txt groups are matched against
 
-Fetcher = Callable[[str], HttpExchange]
+AsyncFetcher = Callable[[str], Awaitable[HttpExchange]]
 
 
 @dataclass(frozen=True)
@@ -26,63 +32,126 @@ class RobotsRules:
     parser: Protego | None  # None: no rules apply
     allow_all: bool
     error: str | None = None  # why everything is disallowed, if it is
+    sitemaps: tuple[str, ...] = field(default=())
 
     def allowed(self, url: str, user_agent: str) -> bool:
         if self.parser is None:
             return self.allow_all
         return bool(self.parser.can_fetch(url, user_agent))
 
+    def crawl_delay(self, user_agent: str) -> float | None:
+        if self.parser is None:
+            return None
+        delay = self.parser.crawl_delay(user_agent)
+        return float(delay) if delay is not None else None
 
-class RobotsPolicy:
-    """Fetches robots.txt once per origin and answers whether a URL may be fetched.
 
-    2xx: the file's rules; 4xx: no restrictions; 5xx or a network failure: everything
-    disallowed (RFC 9309 §2.3.1). Every robots.txt response is handed to `on_fetch` so
-    it can be archived like any other exchange.
+def parse_robots(exchange: HttpExchange) -> RobotsRules:
+    """Rules from a 2xx robots.txt response."""
+    body = decode_content(exchange.body, exchange.header("Content-Encoding"))
+    text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
+    parser = Protego.parse(text)
+    sitemaps = tuple(urljoin(exchange.url, s) for s in parser.sitemaps)
+    return RobotsRules(parser, allow_all=True, sitemaps=sitemaps)
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` as the robots.txt cache keys it."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
+
+
+class RobotsCache:
+    """Fetches robots.txt once per origin (concurrent askers wait for the one fetch).
+
+    Every robots.txt response is handed to `on_fetch` so it can be archived.
     """
 
     def __init__(
         self,
-        fetcher: Fetcher,
-        product_token: str,
+        fetcher: AsyncFetcher,
+        product_token: str = PRODUCT_TOKEN,
         on_fetch: Callable[[HttpExchange], None] = lambda _ex: None,
+        unavailable_allows: bool = False,
     ) -> None:
         self._fetch = fetcher
-        self._token = product_token
+        self.token = product_token
         self._on_fetch = on_fetch
+        self.unavailable_allows = unavailable_allows
         self._rules: dict[str, RobotsRules] = {}
+        self._pending: dict[str, asyncio.Future[RobotsRules]] = {}
 
-    def rules_for(self, url: str) -> RobotsRules:
-        origin = _origin(url)
-        if origin not in self._rules:
-            self._rules[origin] = self._load(origin + "/robots.txt")
-        return self._rules[origin]
+    def known(self, url: str) -> RobotsRules | None:
+        """The rules for the URL's origin if already fetched."""
+        return self._rules.get(origin_of(url))
 
-    def allowed(self, url: str) -> bool:
-        return self.rules_for(url).allowed(url, self._token)
+    def preload(self, origin: str, rules: RobotsRules) -> None:
+        """Rules found another way (a resumed crawl reads them from its WARC)."""
+        self._rules[origin] = rules
 
-    def _load(self, robots_url: str) -> RobotsRules:
+    async def rules_for(self, url: str) -> RobotsRules:
+        origin = origin_of(url)
+        rules = self._rules.get(origin)
+        if rules is not None:
+            return rules
+        pending = self._pending.get(origin)
+        if pending is not None:
+            return await pending
+        future: asyncio.Future[RobotsRules] = asyncio.get_running_loop().create_future()
+        self._pending[origin] = future
+        try:
+            rules = await self._load(origin + "/robots.txt")
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here; askers get it raised
+            raise
+        finally:
+            self._pending.pop(origin, None)
+        self._rules[origin] = rules
+        future.set_result(rules)
+        return rules
+
+    def _unavailable(self, why: str) -> RobotsRules:
+        if self.unavailable_allows:
+            return RobotsRules(None, allow_all=True)
+        return RobotsRules(None, allow_all=False, error=why)
+
+    async def _load(self, robots_url: str) -> RobotsRules:
         url = robots_url
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                exchange = self._fetch(url)
+                exchange = await self._fetch(url)
             except FetchError as exc:
-                return RobotsRules(None, allow_all=False, error=str(exc))
+                return self._unavailable(f"robots.txt unreachable: {exc}")
             self._on_fetch(exchange)
             status = exchange.status
-            if 300 <= status < 400 and exchange.header("Location"):
-                url = urljoin(url, exchange.header("Location") or "")
+            location = exchange.header("Location")
+            if 300 <= status < 400 and location:
+                url = urljoin(url, location)
                 continue
             if 200 <= status < 300:
-                body = decode_content(exchange.body, exchange.header("Content-Encoding"))
-                text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-                return RobotsRules(Protego.parse(text), allow_all=True)
+                return parse_robots(exchange)
             if 400 <= status < 500:
                 return RobotsRules(None, allow_all=True)
-            return RobotsRules(None, allow_all=False, error=f"robots.txt answered {status}")
-        return RobotsRules(None, allow_all=True)  # too many redirects: treat as unavailable (4xx)
+            return self._unavailable(f"robots.txt answered {status}")
+        return RobotsRules(None, allow_all=True)  # too many redirects: as unavailable (4xx)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
+def rules_from_record(path: str, offset: int, url: str) -> RobotsRules | None:
+    """The rules a robots.txt response stored in a WARC gives (None unless 2xx or 4xx)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as f:
+        f.seek(offset)
+        record = next(iter(ArchiveIterator(f)), None)
+        if record is None or record.http_headers is None:
+            return None
+        status = int(record.http_headers.get_statuscode() or 0)
+        if 400 <= status < 500:
+            return RobotsRules(None, allow_all=True)
+        if not 200 <= status < 300:
+            return None
+        body = record.content_stream().read(MAX_ROBOTS_BYTES)
+    parser = Protego.parse(body.decode("utf-8", errors="replace"))
+    sitemaps = tuple(urljoin(url, s) for s in parser.sitemaps)
+    return RobotsRules(parser, allow_all=True, sitemaps=sitemaps)

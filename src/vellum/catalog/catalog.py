@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ _RESERVED_SLUGS = {
     "cdx",
     "login",
     "logout",
+    "account",
     "search",
     "wasapi",
     "timemap",
@@ -113,6 +114,10 @@ class Catalog:
     def _session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A session in a transaction, for catalog modules beside this one (users, logins)."""
+        return self._session()
 
     # organizations
 

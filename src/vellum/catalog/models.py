@@ -83,3 +83,66 @@ class ApiTokenRow(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[OrganizationRow] = relationship()
+
+
+class UserRow(Base):
+    """A person who logs in to the service; `admin` makes a site administrator."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string format
+    admin: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[MembershipRow]] = relationship(cascade="all, delete-orphan")
+
+
+class MembershipRow(Base):
+    """A user's role in an organization: curator (manages) or viewer (sees private)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    role: Mapped[str] = mapped_column(String(20))  # curator or viewer
+
+    organization: Mapped[OrganizationRow] = relationship()
+
+
+class LoginSessionRow(Base):
+    """A logged-in browser; only the SHA-256 of the cookie's session id is stored."""
+
+    __tablename__ = "login_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # the token every form of this session carries
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    user: Mapped[UserRow] = relationship()
+
+
+class LoginFailureRow(Base):
+    """A failed log-in, counted against an account ("user:NAME") or an address ("addr:IP")."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CrawlStateRow(Base):
+    """A crawl's configuration (to resume it) and its report (see catalog/crawls.py)."""
+
+    __tablename__ = "crawl_state"
+
+    crawl_id: Mapped[int] = mapped_column(ForeignKey("crawl.id"), primary_key=True)
+    config: Mapped[str] = mapped_column(Text)  # JSON: seeds, scope, limits, politeness
+    report: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the crawl report
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -98,15 +98,36 @@ def import_warcs(
 ) -> None:
     """Copy WARC or ARC FILES into collection SLUG and index them.
 
+    A WACZ package (FILE.wacz) is verified first (every hash in its datapackage.json)
+    and refused whole if anything is wrong; then its WARC files and page lists come in.
+
     Files gzipped record by record (.warc.gz, .arc.gz) or not at all are accepted; files
     gzipped as one stream only with --recompress. A file already in the collection (same
     SHA-1) is skipped. Bad spots in a file are listed
     as FILE:OFFSET: REASON; every good record is still imported.
     """
+    packages = [f for f in files if f.name.lower().endswith(".wacz")]
+    if packages:  # WACZ packages: verified in full, then their WARCs come in as below
+        from vellum.cli.wacz_cmd import import_packages
+
+        import_packages(obj, slug, packages, workers)
+        files = tuple(f for f in files if f not in packages)
+        if not files:
+            _update_search(obj, slug)
+            return
     importer = Importer(obj.settings, obj.catalog, workers=workers, recompress=recompress)
     with ByteProgress(console) as progress:
         report = importer.run(slug, list(files), in_place=in_place, progress=progress)
-    print_report(report)
+    try:
+        print_report(report)
+    finally:
+        _update_search(obj, slug)
+
+
+def _update_search(obj: CliContext, slug: str) -> None:
+    from vellum.cli.search_cmd import update_after
+
+    update_after(obj, slug)  # the new WARC files become searchable
 
 
 def print_report(report: ImportReport) -> None:

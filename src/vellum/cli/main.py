@@ -11,7 +11,6 @@ from rich.table import Table
 
 from vellum import __version__
 from vellum.cli.context import CliContext, pass_context
-from vellum.cli.progress import CrawlProgress
 from vellum.errors import VellumError
 from vellum.settings import Settings
 
@@ -115,54 +114,76 @@ def collection_set(obj: CliContext, slug: str, public: bool | None) -> None:
     console.print(f"Collection {changed.slug} is now {'public' if public else 'private'}")
 
 
-# capture
-
-
-@cli.command()
-@click.argument("slug")
-@click.argument("urls", nargs=-1, required=True)
-@click.option(
-    "--depth",
-    default=2,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="How many links away from a seed to follow pages.",
-)
-@pass_context
-def crawl(obj: CliContext, slug: str, urls: tuple[str, ...], depth: int) -> None:
-    """Crawl URLS into collection SLUG: pages on the seeds' hosts and all their resources."""
-    from vellum.capture.crawler import SimpleCrawler
-
-    with CrawlProgress(console) as progress:
-        crawler = SimpleCrawler(obj.settings, obj.catalog, observer=progress.update)
-        report = crawler.crawl(slug, list(urls), depth)
-    console.print(
-        f"Crawl {report.crawl.id} finished: {report.fetched} URLs stored "
-        f"({report.bytes:,} bytes) in {', '.join(report.warc_files)}; "
-        f"{report.failed} failed, {len(report.robots_blocked)} blocked by robots.txt"
-    )
-    for error in report.errors[:10]:
-        errors.print(f"  failed: {error}", markup=False, highlight=False)
-
-
 # replay
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="UI port."
+)
+@click.option(
+    "--replay-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the replay origin (archived pages).  [default: port+1]",
+)
+@click.option(
+    "--ui-origin",
+    envvar="VELLUM_UI_ORIGIN",
+    default=None,
+    help="Public origin of the UI.  [default: http://localhost:PORT] Env: VELLUM_UI_ORIGIN.",
+)
+@click.option(
+    "--replay-origin",
+    envvar="VELLUM_REPLAY_ORIGIN",
+    default=None,
+    help="Public origin of archived pages, a host name apart from the UI's.  "
+    "[default: http://127.0.0.1:REPLAY_PORT] Env: VELLUM_REPLAY_ORIGIN.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes serving requests (one per core uses every core).",
+)
 @pass_context
-def serve(obj: CliContext, host: str, port: int) -> None:
-    """Serve every collection for replay in the browser."""
+def serve(
+    obj: CliContext,
+    host: str,
+    port: int,
+    replay_port: int | None,
+    ui_origin: str | None,
+    replay_origin: str | None,
+    workers: int,
+) -> None:
+    """Serve every collection: the UI and banner on one origin, archived pages on another."""
     from vellum.replay.app import create_app
-    from vellum.replay.server import bind
+    from vellum.replay.server import bind_pair, with_origins
     from vellum.replay.server import serve as run
 
-    sock = bind(host, port)
-    app = create_app(obj.settings, obj.catalog)
-    bound_port = sock.getsockname()[1]
-    console.print(f"Vellum replay on http://{host}:{bound_port}/  (Ctrl-C stops)")
-    run(app, sock)
+    ui_sock, replay_sock = bind_pair(host, port, replay_port, reuse_port=workers > 1)
+    try:
+        settings = with_origins(obj.settings, host, ui_sock, replay_sock, ui_origin, replay_origin)
+    except VellumError:
+        ui_sock.close()
+        replay_sock.close()
+        raise
+    console.print(
+        f"Vellum replay on {settings.ui_origin}/ (archived pages from "
+        f"{settings.replay_origin})  (Ctrl-C stops)",
+        markup=False,
+        highlight=False,
+    )
+    from vellum.replay.workers import fork_workers, stop_workers
+
+    # Fork before the catalog is opened: each process opens its own.
+    children, socks = fork_workers(workers, [ui_sock, replay_sock])
+    try:
+        run(create_app(settings, obj.catalog), *socks)
+    finally:
+        stop_workers(children)
 
 
 @cli.command()
@@ -202,10 +223,18 @@ def main() -> None:
         sys.exit(130)
 
 
+from vellum.cli.crawl_cmd import crawl  # noqa: E402
+from vellum.cli.export_cmd import export  # noqa: E402
 from vellum.cli.import_cmd import import_warcs  # noqa: E402
 from vellum.cli.index_cmd import index  # noqa: E402
+from vellum.cli.search_cmd import search  # noqa: E402
 from vellum.cli.token_cmd import token  # noqa: E402
+from vellum.cli.user_cmd import user  # noqa: E402
 
+cli.add_command(crawl)
 cli.add_command(import_warcs, "import")
+cli.add_command(export)
 cli.add_command(token)
+cli.add_command(user)
 cli.add_command(index)
+cli.add_command(search)

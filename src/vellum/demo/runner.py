@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from vellum.capture.crawler import SimpleCrawler
+from vellum.capture.crawler import LOCAL_POLITENESS, Crawler
 from vellum.catalog import Catalog, Collection
 from vellum.cli.progress import CrawlProgress
 from vellum.clock import Clock, system_clock
@@ -69,12 +69,15 @@ def capture_demo(
     try:
         console.print(f"Demo site running at {site_url}")
         with CrawlProgress(console) as progress:
-            crawler = SimpleCrawler(
+            crawler = Crawler(
                 settings, catalog, clock=clock, record_id=record_id, observer=progress.update
             )
-            report = crawler.crawl(SLUG, [site_url], DEPTH)
+            report = crawler.crawl(SLUG, [site_url], DEPTH, politeness=LOCAL_POLITENESS)
     finally:
         site.stop()
+    from vellum.search.feed import update_search_index
+
+    update_search_index(settings, catalog, SLUG)  # the demo collection is searchable
     console.print(
         f"Captured {report.fetched} URLs into {', '.join(report.warc_files)}; demo site stopped.",
         soft_wrap=True,
@@ -100,18 +103,25 @@ def run_demo(
 ) -> None:
     """The whole demo: capture, then serve replay until Ctrl-C."""
     from vellum.replay.app import create_app
-    from vellum.replay.server import bind, serve
+    from vellum.replay.server import bind_pair, serve, with_origins
 
-    sock = bind(host, port)  # fail early, before crawling, if the port is taken
+    # Fail early, before crawling, if a port is taken.
+    ui_sock, replay_sock = bind_pair(host, port, None)
     try:
+        settings = with_origins(settings, host, ui_sock, replay_sock)
         capture = capture_demo(settings, catalog, console)
     except BaseException:
-        sock.close()
+        ui_sock.close()
+        replay_sock.close()
         raise
-    bound = sock.getsockname()[1]
-    console.print(f"Replay running on http://{host}:{bound}/  (Ctrl-C stops)")
+    console.print(
+        f"Vellum running on {settings.ui_origin}/ (archived pages from "
+        f"{settings.replay_origin})  (Ctrl-C stops)",
+        markup=False,
+        highlight=False,
+    )
     console.print("The archived AIMF page:")
     console.print(
-        f"  http://{host}:{bound}{capture.aimf_path}", markup=False, highlight=False, soft_wrap=True
+        f"  {settings.ui_origin}{capture.aimf_path}", markup=False, highlight=False, soft_wrap=True
     )
-    serve(create_app(settings, catalog), sock)
+    serve(create_app(settings, catalog), ui_sock, replay_sock)

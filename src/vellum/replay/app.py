@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import (
@@ -25,31 +23,26 @@ from starlette.staticfiles import StaticFiles
 from vellum import __version__
 from vellum.access import principal_from_request, visible_collections
 from vellum.access.middleware import CollectionGate
+from vellum.auth.web import routes as auth_routes
 from vellum.catalog import Catalog, Collection
 from vellum.errors import InvalidInput, NotFound
 from vellum.export.cdx_api import CONTENT_TYPES, format_lines, parse_query
+from vellum.export.wasapi import routes as wasapi_routes
 from vellum.index.cdxj import Capture
-from vellum.index.query import CdxQuery
 from vellum.index.store import IndexStore, open_index
-from vellum.replay.banner import banner_html, head_insert
-from vellum.replay.charset import decode_text
-from vellum.replay.resolve import closest, html_pages
-from vellum.replay.rewrite.css import rewrite_css
-from vellum.replay.rewrite.html import rewrite_html
-from vellum.replay.urlrewriter import UrlRewriter
+from vellum.replay.catalog_view import catalog_view
+from vellum.replay.content import Inserts
+from vellum.replay.diskcache import DiskTier
+from vellum.replay.frame import FrameSplit, Origins
+from vellum.replay.frame_insert import FRAMED_MODIFIERS, frame_insert
+from vellum.replay.resolve import html_pages
+from vellum.replay.serving import ArchiveServer
+from vellum.replay.ui import routes as frame_routes
+from vellum.search.web import routes as search_routes
 from vellum.settings import Settings
 from vellum.urls.surt import surt
-from vellum.urls.timestamps import banner_date, from_timestamp, http_date, pad_high
+from vellum.urls.timestamps import banner_date, from_timestamp
 from vellum.urls.wayback import ReplayTarget, parse_replay_path, replay_path
-from vellum.warc.encoding import decode_content
-from vellum.warc.reader import ArchivedRecord, read_record
-
-# Archived headers that describe the stored message, not the one we send.
-_DROPPED = {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"}
-_PASSED = {"content-type"}
-_HTML = ("text/html", "application/xhtml+xml")
-_BANNER_MODIFIERS = ("", "mp_")
-_NEAREST = 16  # captures read around the asked-for time before skipping revisits
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,7 @@ class PageRow:
 
 def create_app(settings: Settings, catalog: Catalog) -> Starlette:
     """The ASGI app serving every collection in the catalog."""
+    catalog = catalog_view(catalog, settings.catalog_path)  # lookups kept while unchanged
     replay = _Replay(settings, catalog)
     static = StaticFiles(directory=str(Path(__file__).parent / "static"))
 
@@ -73,13 +67,21 @@ def create_app(settings: Settings, catalog: Catalog) -> Starlette:
         return replay._not_found("No such collection", "This collection does not exist.")
 
     return Starlette(
-        middleware=[Middleware(CollectionGate, catalog=catalog, not_found=gone)],
+        middleware=[
+            Middleware(FrameSplit, origins=Origins.from_settings(settings), catalog=catalog),
+            Middleware(CollectionGate, catalog=catalog, not_found=gone),
+        ],
         routes=[
             Route("/", replay.home),
             Mount("/static", app=static, name="static"),
+            *auth_routes(settings, catalog),
+            *frame_routes(catalog, Origins.from_settings(settings), replay._index, replay.replay),
+            *wasapi_routes(settings, catalog),
+            *search_routes(settings, catalog),
             Route("/{slug}", replay.collection_redirect),
             Route("/{slug}/", replay.collection_page),
             Route("/{slug}/cdx", replay.cdx),
+            Route("/{slug}/timemap/{rest:path}", replay.timemap),
             Route("/{slug}/{rest:path}", replay.replay),
         ],
     )
@@ -93,6 +95,15 @@ class _Replay:
         self._templates = Environment(
             loader=PackageLoader("vellum.replay", "templates"),
             autoescape=select_autoescape(default=True),
+        )
+        self._origins = Origins.from_settings(settings)
+        self._server = ArchiveServer(
+            self._index,
+            settings.index_dir,
+            settings.warc_dir,
+            self._not_archived,
+            self._inserts,
+            disk=DiskTier.for_data_dir(settings.data_dir),
         )
 
     # pages of the archive itself
@@ -149,7 +160,7 @@ class _Replay:
 
     # archived content
 
-    def replay(self, request: Request) -> Response:
+    async def replay(self, request: Request) -> Response:
         slug = request.path_params["slug"]
         collection = self._collection(slug)
         if collection is None:
@@ -159,67 +170,58 @@ class _Replay:
         if request.url.query:
             rest += "?" + request.url.query
         target = parse_replay_path(rest)
-        store = self._index(slug)
-        if target.listing:
-            return self._versions(collection, target.url, store.captures(target.url))
-        # Seek to the closest captures instead of reading every capture of the URL.
-        when = pad_high(target.timestamp) if target.timestamp else "99991231235959"
-        nearest = list(store.query(CdxQuery(target.url, closest=when, limit=_NEAREST)))
-        ranked = [c for c in closest(nearest, target.url, target.timestamp) if not c.is_revisit]
-        if not ranked and len(nearest) == _NEAREST:  # only revisits nearby: look further
-            everything = store.captures(target.url)
-            ranked = [
-                c for c in closest(everything, target.url, target.timestamp) if not c.is_revisit
-            ]
-        if not ranked:
-            return self._not_found(
-                "Not in this archive",
-                f"{target.url} has not been archived in the {collection.title} collection.",
-                collection,
-            )
-        capture = _avoid_self_redirect(ranked, slug, self._warc_path)
-        if target.timestamp != capture.timestamp or target.url != capture.url:
-            return RedirectResponse(
-                replay_path(slug, capture.timestamp, capture.url, target.modifier), status_code=302
-            )
-        record = read_record(
-            self._warc_path(slug, capture.filename), capture.offset, capture.length
-        )
-        return self._archived_response(collection, capture, record, target)
+        # A memento already in memory is answered here; anything that reads the index or
+        # a WARC file goes to a worker thread, so it never holds up the event loop.
+        answer = self._server.cached(request, collection, target)
+        if answer is not None:
+            return answer
+        return await run_in_threadpool(self._replay, request, collection, target)
 
-    def _archived_response(
-        self, collection: Collection, capture: Capture, record: ArchivedRecord, target: ReplayTarget
+    def _replay(self, request: Request, collection: Collection, target: ReplayTarget) -> Response:
+        if target.listing:
+            index = self._index(collection.slug)
+            return self._versions(collection, target.url, index.captures(target.url))
+        return self._server.replay(request, collection, target)
+
+    def timemap(self, request: Request) -> Response:
+        """TimeMaps: `/<slug>/timemap/link/<url>` and `/<slug>/timemap/json/<url>`."""
+        slug = request.path_params["slug"]
+        collection = self._collection(slug)
+        if collection is None:
+            return self._not_found("No such collection", "This collection does not exist.")
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        rest = raw_path.decode("latin-1")[len(slug) + 2 :]
+        if request.url.query:
+            rest += "?" + request.url.query
+        return self._server.timemap(request, collection, rest)
+
+    def _inserts(self, collection: Collection, capture: Capture, modifier: str) -> Inserts | None:
+        """The head insert of archived HTML in a frame: wombat, set up for this capture."""
+        if modifier not in FRAMED_MODIFIERS:
+            return None
+        insert = frame_insert(
+            self._origins,
+            collection.slug,
+            capture.url,
+            capture.timestamp,
+            capture.timestamp,
+            modifier,
+        )
+        return Inserts(insert, "")
+
+    def _not_archived(
+        self, collection: Collection, url: str, nearest: list[tuple[str, str]], search: str
     ) -> Response:
-        slug = collection.slug
-        rewriter = UrlRewriter(f"/{slug}/", capture.timestamp, capture.url)
-        headers = _replay_headers(record, capture)
-        status = record.status or 200
-        location = record.header("Location")
-        if location and 300 <= status < 400:
-            headers["Location"] = rewriter.rewrite(urljoin(capture.url, location), target.modifier)
-        content_type = record.header("Content-Type") or capture.mime
-        mime = capture.mime.lower()
-        if target.modifier == "id_" or not (mime in _HTML or mime == "text/css"):
-            encoding = record.header("Content-Encoding")
-            if encoding:
-                headers["Content-Encoding"] = encoding
-            return Response(record.body, status_code=status, headers=headers)
-        body = decode_content(record.body, record.header("Content-Encoding"))
-        decoded = decode_text(body, content_type, sniff_html=mime in _HTML)
-        if mime == "text/css" or target.modifier == "cs_":
-            text = rewrite_css(decoded.text, rewriter)
-        elif target.modifier in _BANNER_MODIFIERS:
-            banner = banner_html(
-                organization=collection.organization.name,
-                collection_title=collection.title,
-                captured=record.date,
-                versions_href=f"/{slug}/*/{capture.url}",
-                collection_href=f"/{slug}/",
-            )
-            text = rewrite_html(decoded.text, rewriter, head_insert(), banner)
-        else:
-            text = rewrite_html(decoded.text, rewriter)
-        return Response(decoded.encode(text), status_code=status, headers=headers)
+        return self._render(
+            "not_found.html",
+            status=404,
+            heading="Not in this archive",
+            message=f"{url} has not been archived in the {collection.title} collection.",
+            collection=collection,
+            url=url,
+            nearest=[{"url": u, "href": h} for u, h in nearest],
+            search_href=search,
+        )
 
     def _versions(self, collection: Collection, url: str, captures: list[Capture]) -> Response:
         key = surt(url)
@@ -263,31 +265,3 @@ class _Replay:
         return self._render(
             "not_found.html", status=404, heading=heading, message=message, collection=collection
         )
-
-
-def _replay_headers(record: ArchivedRecord, capture: Capture) -> dict[str, str]:
-    """Headers for a replayed capture: its type, Memento facts, the rest renamed."""
-    headers: dict[str, str] = {}
-    for name, value in record.headers:
-        lowered = name.lower()
-        if lowered in _PASSED:
-            headers[name] = value
-        elif lowered not in _DROPPED and not lowered.startswith("x-archive-orig-"):
-            headers[f"X-Archive-Orig-{name}"] = value
-    headers["Memento-Datetime"] = http_date(from_timestamp(capture.timestamp))
-    headers["Link"] = f'<{capture.url}>; rel="original"'
-    return headers
-
-
-def _avoid_self_redirect(
-    ranked: list[Capture], slug: str, warc_path: Callable[[str, str], Path]
-) -> Capture:
-    """The best capture that is not a redirect to its own key (http→https, slash, www)."""
-    for capture in ranked:
-        if not capture.status.startswith("3"):
-            return capture
-        record = read_record(warc_path(slug, capture.filename), capture.offset, capture.length)
-        location = record.header("Location")
-        if not location or surt(urljoin(capture.url, location)) != capture.urlkey:
-            return capture
-    return ranked[0]

@@ -1,18 +1,27 @@
-"""Write WARC/1.1 files, one gzip member per record, with warcio."""
+"""Write WARC/1.1 files: one gzip member per record, rotation, `.open` until closed.
+
+Records are serialized here (not with warcio) because the crawler writes thousands per
+second; `tests/crawl` checks the output with `warcio check` and cdxj-indexer.
+
+A crawl hands over a *group* of records (a response or revisit, its request, its
+metadata) which is compressed in memory and written with one `write()`, so that a
+killed process leaves at most one torn group at the end of a `.open` file, which
+`vellum.capture.recovery` cuts off.
+"""
 
 from __future__ import annotations
 
-import io
+import base64
+import hashlib
 import os
 import socket
 import uuid
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
-
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from vellum import __version__
 from vellum.clock import Clock, system_clock
@@ -21,11 +30,35 @@ from vellum.warc.exchange import HttpExchange
 
 IdFactory = Callable[[], str]
 ROTATE_BYTES = 1_000_000_000  # about 1 GB per file, as Annex C and Heritrix do
+OPEN_SUFFIX = ".open"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+HTTP_RESPONSE = "application/http; msgtype=response"
+HTTP_REQUEST = "application/http; msgtype=request"
 
 
 def uuid_record_id() -> str:
     """A fresh `<urn:uuid:…>` WARC-Record-ID."""
     return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def sha1_digest(data: bytes) -> str:
+    """`sha1:` and the Base32 SHA-1 of `data`, as Heritrix and warcio write it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One WARC record to write: its type, named fields and block."""
+
+    record_type: str
+    fields: list[tuple[str, str]]
+    block: bytes
+    # What an index needs, for response, revisit and resource records.
+    url: str = ""
+    date: datetime | None = None
+    status: int | None = None
+    mime: str = ""
+    payload_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +69,7 @@ class StoredRecord:
     offset: int
     length: int  # compressed size of the gzip member
     record_type: str
+    record_id: str
     url: str
     timestamp: str  # 14 digits
     status: int | None
@@ -43,94 +77,203 @@ class StoredRecord:
     payload_digest: str  # "sha1:BASE32"
 
 
-class WarcFileWriter:
-    """Appends records to rotating `.warc.gz` files in one directory.
+def serialize(record: Record) -> bytes:
+    """The uncompressed bytes of one record: version line, fields, block, CRLF CRLF."""
+    head = ["WARC/1.1"]
+    head.extend(f"{name}: {value}" for name, value in record.fields)
+    head.append(f"WARC-Block-Digest: {sha1_digest(record.block)}")
+    head.append(f"Content-Length: {len(record.block)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + record.block + b"\r\n\r\n"
 
-    Each record is compressed into its own member in memory and written with a single
-    write, and a request is written together with its response, so that an interrupted
-    process leaves only whole records behind.
+
+def http_response_head(exchange: HttpExchange) -> bytes:
+    """Status line and headers as received (latin-1 round trip), ending with the blank line."""
+    status = f"{exchange.protocol} {exchange.status}"
+    if exchange.reason:
+        status += " " + exchange.reason
+    return _head(status, exchange.response_headers)
+
+
+def http_request_head(exchange: HttpExchange) -> bytes:
+    """Request line and headers as sent."""
+    return _head(f"{exchange.method} {exchange.request_target} HTTP/1.1", exchange.request_headers)
+
+
+def _head(first: str, headers: list[tuple[str, str]]) -> bytes:
+    lines = [first, *(f"{name}: {value}" for name, value in headers)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def exchange_records(
+    exchange: HttpExchange,
+    response_id: str,
+    request_id: str,
+    revisit_of: tuple[str, str, datetime] | None = None,
+    payload_digest: str | None = None,
+) -> tuple[Record, Record]:
+    """The response (or, if `revisit_of` = (record id, URL, date), revisit) and request."""
+    date = warc_date(exchange.date)
+    digest = payload_digest or sha1_digest(exchange.body)
+    head = http_response_head(exchange)
+    common = [("WARC-Date", date), ("WARC-Target-URI", exchange.url)]
+    ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
+    fields = [("WARC-Record-ID", response_id), *common, *ip]
+    if revisit_of is None:
+        fields += [("WARC-Concurrent-To", request_id), ("Content-Type", HTTP_RESPONSE)]
+        fields.append(("WARC-Payload-Digest", digest))
+        if exchange.truncated:
+            fields.append(("WARC-Truncated", exchange.truncated))
+        response = Record(
+            "response",
+            [("WARC-Type", "response"), *fields],
+            head + exchange.body,
+            exchange.url,
+            exchange.date,
+            exchange.status,
+            exchange.mime,
+            digest,
+        )
+    else:
+        original_id, original_url, original_date = revisit_of
+        fields += [
+            ("WARC-Concurrent-To", request_id),
+            ("Content-Type", HTTP_RESPONSE),
+            ("WARC-Payload-Digest", digest),
+            ("WARC-Profile", REVISIT_PROFILE),
+            ("WARC-Refers-To", original_id),
+            ("WARC-Refers-To-Target-URI", original_url),
+            ("WARC-Refers-To-Date", warc_date(original_date)),
+            ("WARC-Truncated", "length"),
+        ]
+        response = Record(
+            "revisit",
+            [("WARC-Type", "revisit"), *fields],
+            head,
+            exchange.url,
+            exchange.date,
+            exchange.status,
+            "warc/revisit",
+            digest,
+        )
+    request_fields = [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", request_id),
+        *common,
+        *ip,
+        ("WARC-Concurrent-To", response_id),
+        ("Content-Type", HTTP_REQUEST),
+    ]
+    request = Record("request", request_fields, http_request_head(exchange) + exchange.request_body)
+    return response, request
+
+
+def metadata_record(
+    record_id: str, url: str, date: datetime, refers_to: str, values: list[tuple[str, str]]
+) -> Record:
+    """A `metadata` record about `refers_to` (outlinks, hop path…) as warc-fields."""
+    block = "".join(f"{name}: {_one_line(value)}\r\n" for name, value in values).encode()
+    return Record(
+        "metadata",
+        [
+            ("WARC-Type", "metadata"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", warc_date(date)),
+            ("WARC-Target-URI", url),
+            ("WARC-Refers-To", refers_to),
+            ("WARC-Concurrent-To", refers_to),
+            ("Content-Type", "application/warc-fields"),
+        ],
+        block,
+    )
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", "%0D").replace("\n", "%0A")
+
+
+@dataclass
+class WarcFileWriter:
+    """Appends groups of records to rotating `.warc.gz` files in one directory.
+
+    Files are named `<prefix>-<YYYYMMDDhhmmss>-<serial>-<host>.warc.gz`, written as
+    `….warc.gz.open` and renamed when closed; `on_open` hears a file's final name
+    before anything is written to it, `on_close` its path once renamed.
     """
 
-    def __init__(
-        self,
-        directory: Path,
-        prefix: str,
-        warcinfo: dict[str, str],
-        clock: Clock = system_clock,
-        record_id: IdFactory = uuid_record_id,
-        rotate_bytes: int = ROTATE_BYTES,
-    ) -> None:
-        self._dir = directory
-        self._prefix = prefix
-        self._warcinfo = warcinfo
-        self._clock = clock
-        self._record_id = record_id
-        self._rotate_bytes = rotate_bytes
-        self._file: BinaryIO | None = None
-        self._filename = ""
-        self._serial = 0
-        self.files: list[Path] = []
+    directory: Path
+    prefix: str
+    warcinfo: dict[str, str]
+    clock: Clock = system_clock
+    record_id: IdFactory = uuid_record_id
+    rotate_bytes: int = ROTATE_BYTES
+    first_serial: int = 1
+    gzip_level: int = 6
+    on_open: Callable[[str], None] = lambda _name: None
+    on_close: Callable[[Path], None] = lambda _path: None
+    files: list[Path] = field(default_factory=list)
+    _file: BinaryIO | None = None
+    _name: str = ""
+    _size: int = 0
 
-    def write_exchange(self, exchange: HttpExchange) -> StoredRecord:
-        """Store a request and its response; return where the response went."""
-        out = self._current_file()
-        request_id, response_id = self._record_id(), self._record_id()
-        date = warc_date(exchange.date)
-        request, _ = self._member(
-            exchange.url,
-            "request",
-            exchange.request_body,
-            StatusAndHeaders(
-                f"{exchange.method} {exchange.request_target} HTTP/1.1",
-                list(exchange.request_headers),
-                is_http_request=True,
-            ),
-            {
-                "WARC-Record-ID": request_id,
-                "WARC-Date": date,
-                "WARC-IP-Address": exchange.ip_address,
-                "WARC-Concurrent-To": response_id,
-            },
-        )
-        response_fields = {
-            "WARC-Record-ID": response_id,
-            "WARC-Date": date,
-            "WARC-IP-Address": exchange.ip_address,
-            "WARC-Concurrent-To": request_id,
-        }
-        if exchange.truncated:
-            response_fields["WARC-Truncated"] = exchange.truncated
-        response, digest = self._member(
-            exchange.url,
-            "response",
-            exchange.body,
-            StatusAndHeaders(
-                f"{exchange.status} {exchange.reason}".rstrip(),
-                list(exchange.response_headers),
-                protocol=exchange.protocol,
-            ),
-            response_fields,
-        )
-        offset = out.tell()
-        out.write(response + request)
-        out.flush()
-        return StoredRecord(
-            filename=self._filename,
-            offset=offset,
-            length=len(response),
-            record_type="response",
-            url=exchange.url,
-            timestamp=to_timestamp(exchange.date),
-            status=exchange.status,
-            mime=exchange.mime,
-            payload_digest=digest,
-        )
+    def __post_init__(self) -> None:
+        self._serial = self.first_serial - 1
+        self._host = socket.gethostname().split(".")[0] or "localhost"
+
+    @property
+    def current(self) -> tuple[str, int] | None:
+        """The open file's final name and its size so far (None between files)."""
+        return (self._name, self._size) if self._file is not None else None
+
+    def write_group(self, records: list[Record]) -> list[StoredRecord]:
+        """Compress `records` and append them with one write; rotate before, if due."""
+        if self._file is not None and self._size >= self.rotate_bytes:
+            self.close()
+        if self._file is None:
+            self._open_next()
+        assert self._file is not None
+        members = [self._compress(serialize(r)) for r in records]
+        offset = self._size
+        stored = []
+        for record, member in zip(records, members, strict=True):
+            rid = dict(record.fields).get("WARC-Record-ID", "")
+            stored.append(
+                StoredRecord(
+                    filename=self._name,
+                    offset=offset,
+                    length=len(member),
+                    record_type=record.record_type,
+                    record_id=rid,
+                    url=record.url,
+                    timestamp=to_timestamp(record.date) if record.date else "",
+                    status=record.status,
+                    mime=record.mime,
+                    payload_digest=record.payload_digest,
+                )
+            )
+            offset += len(member)
+        data = b"".join(members)
+        self._file.write(data)
+        self._file.flush()
+        self._size += len(data)
+        return stored
 
     def close(self) -> None:
-        """Finish the current file (flushed and synced to disk)."""
+        """Finish the current file: flush, fsync, rename from `.open`, tell `on_close`."""
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        final = self.directory / self._name
+        os.replace(self.directory / (self._name + OPEN_SUFFIX), final)
+        _fsync_dir(self.directory)
+        self.files.append(final)
+        self.on_close(final)
+
+    def abandon(self) -> None:
+        """Close the file without renaming it (what a kill leaves; for tests)."""
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
 
@@ -140,63 +283,54 @@ class WarcFileWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _current_file(self) -> BinaryIO:
-        if self._file is not None and self._file.tell() >= self._rotate_bytes:
-            self.close()
-        if self._file is None:
-            self._open_next()
-        assert self._file is not None
-        return self._file
+    def _compress(self, data: bytes) -> bytes:
+        c = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
+        return c.compress(data) + c.flush()
 
     def _open_next(self) -> None:
-        self._dir.mkdir(parents=True, exist_ok=True)
-        stamp = to_timestamp(self._clock())
-        host = socket.gethostname().split(".")[0] or "localhost"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = to_timestamp(self.clock())
         while True:
             self._serial += 1
-            name = f"{self._prefix}-{stamp}-{self._serial:05d}-{host}.warc.gz"
-            path = self._dir / name
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self._host}.warc.gz"
+            if (self.directory / name).exists():
+                continue
             try:
-                self._file = open(path, "xb")  # noqa: SIM115 - owned by this writer until close()
+                self._file = open(self.directory / (name + OPEN_SUFFIX), "xb")  # noqa: SIM115
                 break
             except FileExistsError:
                 continue
-        self._filename = name
-        self.files.append(path)
-        info = dict(self._warcinfo)
+        self._name = name
+        self._size = 0
+        self.on_open(name)
+        info = dict(self.warcinfo)
         info.setdefault("software", f"Vellum/{__version__}")
         info.setdefault("format", "WARC File Format 1.1")
         info.setdefault(
             "conformsTo",
             "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         )
-        buf = io.BytesIO()
-        writer = WARCWriter(buf, gzip=True, warc_version="1.1")
-        record = writer.create_warcinfo_record(name, info)
-        record.rec_headers.replace_header("WARC-Record-ID", self._record_id())
-        record.rec_headers.replace_header("WARC-Date", warc_date(self._clock()))
-        writer.write_record(record)
-        self._file.write(buf.getvalue())
-        self._file.flush()
-
-    def _member(
-        self,
-        url: str,
-        record_type: str,
-        payload: bytes,
-        http_headers: StatusAndHeaders,
-        fields: dict[str, str],
-    ) -> tuple[bytes, str]:
-        buf = io.BytesIO()
-        writer = WARCWriter(buf, gzip=True, warc_version="1.1")
-        record = writer.create_warc_record(
-            url,
-            record_type,
-            payload=io.BytesIO(payload),
-            length=len(payload),
-            http_headers=http_headers,
-            warc_headers_dict=fields,
+        block = "".join(f"{k}: {_one_line(v)}\r\n" for k, v in info.items()).encode()
+        record = Record(
+            "warcinfo",
+            [
+                ("WARC-Type", "warcinfo"),
+                ("WARC-Record-ID", self.record_id()),
+                ("WARC-Date", warc_date(self.clock())),
+                ("WARC-Filename", name),
+                ("Content-Type", "application/warc-fields"),
+            ],
+            block,
         )
-        writer.write_record(record)
-        digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
-        return buf.getvalue(), digest
+        data = self._compress(serialize(record))
+        self._file.write(data)
+        self._file.flush()
+        self._size = len(data)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

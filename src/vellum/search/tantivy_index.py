@@ -1,0 +1,340 @@
+"""The default `SearchIndex`: tantivy on disk, one document per payload of a URL.
+
+Writes are buffered and become visible (and durable) together at `commit`, which
+tantivy makes atomic: a crash loses the uncommitted batch, never a committed one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from vellum.errors import VellumError
+from vellum.search.compile import TEXT_FIELDS, compile_request
+from vellum.search.model import (
+    FACETS,
+    Hit,
+    SearchDoc,
+    SearchIndex,
+    SearchRequest,
+    SearchResults,
+)
+
+__all__ = ["SCHEMA_VERSION", "TantivySearchIndex"]
+
+SCHEMA_VERSION = "1"
+TOKENIZER = "vellum"
+_SNIPPET_CHARS = 220
+_FACET_SIZE = 10
+_LOCK_WAIT = 60.0  # seconds to wait for another process's writer
+
+
+def build_analyzer() -> tantivy.TextAnalyzer:
+    """Words split on non-alphanumerics, lowercased, accents folded (so `ete` finds `été`)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def build_schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("key", stored=True, tokenizer_name="raw")
+    b.add_text_field("collection", stored=True, fast=True, tokenizer_name="raw")
+    b.add_text_field("url", stored=True, tokenizer_name="raw")
+    b.add_text_field("urltext", tokenizer_name=TOKENIZER)
+    b.add_text_field("surt", stored=True, tokenizer_name="raw")
+    b.add_text_field("host", stored=True, fast=True, tokenizer_name="raw")
+    b.add_text_field("domains", tokenizer_name="raw")
+    b.add_text_field("digest", stored=True, tokenizer_name="raw")
+    b.add_text_field("timestamps", stored=True, tokenizer_name="raw")
+    b.add_unsigned_field("dates", indexed=True, fast=True)
+    b.add_unsigned_field("year", indexed=True, fast=True)
+    b.add_unsigned_field("sortdate", stored=True, fast=True)
+    b.add_text_field("mime", stored=True, fast=True, tokenizer_name="raw")
+    b.add_unsigned_field("status", stored=True, indexed=True)
+    b.add_text_field("lang", stored=True, fast=True, tokenizer_name="raw")
+    b.add_unsigned_field("outlinks", stored=True)
+    for name in TEXT_FIELDS:
+        b.add_text_field(name, stored=name in ("title", "description"), tokenizer_name=TOKENIZER)
+    b.add_bytes_field("body", stored=True)  # the full text, for snippets and re-adding
+    b.add_bytes_field("mainbody", stored=True)
+    return b.build()
+
+
+def domains_of(host: str) -> list[str]:
+    """`a.b.example.org` → itself, `b.example.org`, `example.org`, `org` (for site:)."""
+    labels = host.split(".")
+    out = [".".join(labels[i:]) for i in range(len(labels))]
+    if host.startswith("www."):
+        out.append(host[4:])
+    return out
+
+
+class TantivySearchIndex:
+    """Full-text index under `path` (created if missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._schema = build_schema()
+        self._analyzer = build_analyzer()
+        version = path / "VELLUM_SCHEMA"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if tantivy.Index.exists(str(path)):
+                if not version.exists() or version.read_text().strip() != SCHEMA_VERSION:
+                    raise VellumError(
+                        f"the search index in {path} was made by another Vellum version; "
+                        "rebuild it with 'vellum search reindex'"
+                    )
+                self._index = tantivy.Index.open(str(path))
+            else:
+                self._index = tantivy.Index(self._schema, path=str(path))
+                version.write_text(SCHEMA_VERSION + "\n")
+        except (OSError, ValueError) as exc:
+            raise VellumError(f"cannot open the search index in {path}: {exc}") from None
+        self._index.register_tokenizer(TOKENIZER, self._analyzer)
+        self._writer: tantivy.IndexWriter | None = None
+        self._pending: dict[str, SearchDoc] = {}
+        self._replaced: set[str] = set()
+        self._deleted: list[str] = []
+        self._clear = False
+        self._committed_empty = self.count() == 0
+
+    @classmethod
+    def recreate(cls, path: Path) -> TantivySearchIndex:
+        """An empty index in place of whatever is at `path`.
+
+        An index of this version is emptied in place (a running server sees the change);
+        one made by another version is removed first.
+        """
+        try:
+            index = cls(path)
+        except VellumError:
+            shutil.rmtree(path, ignore_errors=True)
+            return cls(path)
+        index._pending.clear()
+        index._clear = True
+        index.commit()
+        return index
+
+    # writing
+
+    def get(self, key: str) -> SearchDoc | None:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending
+        if self._committed_empty:
+            return None
+        searcher = self._index.searcher()
+        query = tantivy.Query.term_query(self._schema, "key", key)
+        hits = searcher.search(query, 1, count=False).hits
+        return _stored_doc(searcher.doc(hits[0][1])) if hits else None
+
+    def upsert(self, doc: SearchDoc) -> None:
+        key = doc.key
+        pending = self._pending.get(key)
+        if pending is not None:
+            doc.merge_timestamps(pending.timestamps)
+        else:
+            existing = self.get(key)
+            if existing is not None:
+                doc.merge_timestamps(existing.timestamps)
+                self._replaced.add(key)
+        self._pending[key] = doc
+
+    def add_capture(self, key: str, timestamp: str) -> bool:
+        doc = self.get(key)
+        if doc is None:
+            return False
+        if key not in self._pending:
+            self._replaced.add(key)
+            self._pending[key] = doc
+        doc.merge_timestamps([timestamp])
+        return True
+
+    def delete_collection(self, slug: str) -> None:
+        self._pending = {k: d for k, d in self._pending.items() if d.collection != slug}
+        self._deleted.append(slug)
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def commit(self) -> None:
+        if not self._pending and not self._deleted and not self._clear:
+            return
+        writer = self._open_writer()
+        if self._clear:
+            writer.delete_all_documents()
+            self._clear = False
+        for slug in self._deleted:
+            writer.delete_documents_by_term("collection", slug)
+        for key, doc in self._pending.items():
+            if key in self._replaced:
+                writer.delete_documents_by_term("key", key)
+            writer.add_document(self._document(doc))
+        writer.commit()
+        self._pending.clear()
+        self._replaced.clear()
+        self._deleted.clear()
+        self._index.reload()
+        self._committed_empty = self.count() == 0
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            deadline = time.monotonic() + _LOCK_WAIT
+            while True:
+                try:
+                    self._writer = self._index.writer(heap_size=256_000_000)
+                    break
+                except ValueError as exc:
+                    if "LockBusy" not in str(exc) or time.monotonic() > deadline:
+                        raise VellumError(
+                            "the search index is being updated by another process; "
+                            "try again when it is done"
+                        ) from None
+                    time.sleep(0.5)
+        return self._writer
+
+    def _document(self, doc: SearchDoc) -> tantivy.Document:
+        dates = [int(ts) for ts in doc.timestamps]
+        values: dict[str, Any] = {
+            "key": doc.key,
+            "collection": doc.collection,
+            "url": doc.url,
+            "urltext": doc.url,
+            "surt": doc.surt,
+            "host": doc.host,
+            "domains": domains_of(doc.host),
+            "digest": doc.digest,
+            "timestamps": doc.timestamps,
+            "dates": dates,
+            "year": sorted({d // 10**10 for d in dates}),
+            "sortdate": max(dates),
+            "mime": doc.mime,
+            "status": doc.status,
+            "lang": doc.lang,
+            "outlinks": doc.outlinks,
+            "title": doc.title,
+            "description": doc.description,
+            "main": doc.main,
+            "text": doc.text,
+            "body": doc.text.encode("utf-8", "replace"),
+            "mainbody": b"" if doc.main == doc.text else doc.main.encode("utf-8", "replace"),
+        }
+        return tantivy.Document.from_dict(values, self._schema)
+
+    # reading
+
+    def refresh(self) -> None:
+        """See what other processes committed since this index was opened."""
+        self._index.reload()
+
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        query, text_query = compile_request(request, self._schema, self._analyzer)
+        if query is None:
+            return SearchResults(0, request.page, request.per_page, [])
+        searcher = self._index.searcher()
+        offset = (request.page - 1) * request.per_page
+        if request.sort == "relevance":
+            found = searcher.search(query, request.per_page, offset=offset)
+        else:
+            order = tantivy.Order.Desc if request.sort == "newest" else tantivy.Order.Asc
+            found = searcher.search(
+                query, request.per_page, offset=offset, order_by_field="sortdate", order=order
+            )
+        snippets = None
+        if text_query is not None:
+            snippets = tantivy.SnippetGenerator.create(searcher, text_query, self._schema, "text")
+            snippets.set_max_num_chars(_SNIPPET_CHARS)
+        relevance = request.sort == "relevance"  # else the "score" is the sort date
+        hits = [
+            _hit(searcher.doc(address), score if relevance else 0.0, snippets)
+            for score, address in found.hits
+        ]
+        total = int(found.count)  # type: ignore[attr-defined]  # missing from tantivy's stubs
+        facets = self._facets(searcher, query) if request.facets and total else {}
+        return SearchResults(total, request.page, request.per_page, hits, facets)
+
+    def _facets(self, searcher: Any, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
+        aggs = {name: {"terms": {"field": name, "size": _FACET_SIZE}} for name in FACETS}
+        result = searcher.aggregate(query, aggs)
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            buckets = result.get(name, {}).get("buckets", [])
+            pairs = [(str(b["key"]), int(b["doc_count"])) for b in buckets if b["key"] != ""]
+            if name == "year":
+                pairs.sort(reverse=True)
+            facets[name] = pairs
+        return facets
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+
+def _stored_doc(doc: tantivy.Document) -> SearchDoc:
+    fields = doc.to_dict()
+
+    def one(name: str, default: Any = "") -> Any:
+        values = fields.get(name) or [default]
+        return values[0]
+
+    text = bytes(one("body", b"")).decode("utf-8", "replace")
+    main = bytes(one("mainbody", b"")).decode("utf-8", "replace") or text
+    return SearchDoc(
+        collection=one("collection"),
+        url=one("url"),
+        surt=one("surt"),
+        host=one("host"),
+        digest=one("digest"),
+        timestamps=sorted(fields.get("timestamps", [])),
+        mime=one("mime"),
+        status=int(one("status", 0)),
+        lang=one("lang"),
+        title=one("title"),
+        text=text,
+        main=main,
+        description=one("description"),
+        outlinks=int(one("outlinks", 0)),
+    )
+
+
+def _hit(doc: tantivy.Document, score: float, snippets: tantivy.SnippetGenerator | None) -> Hit:
+    stored = _stored_doc(doc)
+    snippet = ""
+    if snippets is not None:
+        snippet = snippets.snippet_from_doc(tantivy.Document(text=stored.text)).to_html()
+    if not snippet:
+        snippet = _escape(stored.description or stored.text[:_SNIPPET_CHARS])
+    return Hit(
+        collection=stored.collection,
+        url=stored.url,
+        title=stored.title,
+        snippet=snippet,
+        timestamps=tuple(stored.timestamps),
+        mime=stored.mime,
+        status=stored.status,
+        lang=stored.lang,
+        host=stored.host,
+        score=float(score),
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _conforms(index: TantivySearchIndex) -> SearchIndex:
+    return index  # mypy checks that the class implements the SearchIndex seam

@@ -1,0 +1,152 @@
+"""`/api/search` (JSON) and `/search` (a page with clickable facets).
+
+Only the collections the asker may see are searched, so hits and facet counts of
+private collections never reach anyone else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import urlencode
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from vellum import __version__
+from vellum.access import principal_from_request, visible_collections
+from vellum.catalog import Catalog
+from vellum.errors import InvalidInput
+from vellum.search.feed import open_search_index
+from vellum.search.model import SORTS, SearchRequest, SearchResults
+from vellum.search.query import parse_query
+from vellum.search.tantivy_index import TantivySearchIndex
+from vellum.settings import Settings
+
+__all__ = ["routes"]
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+_FACET_FILTER = {"collection": "collection", "host": "host", "mime": "mime", "lang": "lang"}
+
+
+def routes(settings: Settings, catalog: Catalog) -> list[BaseRoute]:
+    """The search routes, to be placed before the `/{slug}` routes."""
+    web = _SearchWeb(settings, catalog)
+    return [Route("/api/search", web.api), Route("/search", web.page)]
+
+
+class _SearchWeb:
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self._settings = settings
+        self._catalog = catalog
+        self._index: TantivySearchIndex | None = None
+        self._lock = threading.Lock()
+        self._templates = Environment(
+            loader=ChoiceLoader(
+                [PackageLoader("vellum.search", "templates"), PackageLoader("vellum.replay")]
+            ),
+            autoescape=select_autoescape(default=True),
+        )
+
+    def _search_index(self) -> TantivySearchIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = open_search_index(self._settings)
+            self._index.refresh()  # crawls and imports commit from other processes
+            return self._index
+
+    def _run(self, request: Request) -> tuple[str, SearchResults, float]:
+        params = request.query_params
+        text = params.get("q", "")
+        for slug in params.getlist("collection"):
+            text += f" collection:{slug}"
+        sort = params.get("sort", "relevance")
+        if sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+        page = _int(params.get("page", "1"), "page", 1, MAX_PAGE)
+        per_page = _int(params.get("per_page", "10"), "per_page", 1, MAX_PER_PAGE)
+        query = parse_query(text)
+        principal = principal_from_request(request, self._catalog)
+        visible = [c.slug for c in visible_collections(self._catalog, principal)]
+        started = time.perf_counter()
+        results = self._search_index().search(
+            SearchRequest(query, visible, sort=sort, page=page, per_page=per_page)
+        )
+        return text.strip(), results, time.perf_counter() - started
+
+    def api(self, request: Request) -> Response:
+        try:
+            text, results, took = self._run(request)
+        except InvalidInput as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(
+            {
+                "query": text,
+                "total": results.total,
+                "page": results.page,
+                "per_page": results.per_page,
+                "pages": results.pages,
+                "took_ms": round(took * 1000, 2),
+                "hits": [hit.to_json() for hit in results.hits],
+                "facets": {
+                    name: [{"value": v, "count": n} for v, n in pairs]
+                    for name, pairs in results.facets.items()
+                },
+            }
+        )
+
+    def page(self, request: Request) -> Response:
+        q = request.query_params.get("q", "")
+        if not q.strip() and not request.query_params.getlist("collection"):
+            return self._render("search.html", q="", results=None, error=None)
+        try:
+            _, results, took = self._run(request)
+        except InvalidInput as exc:
+            return self._render("search.html", q=q, results=None, error=str(exc), status=400)
+        sort = request.query_params.get("sort", "relevance")
+
+        def link(query: str, page: int = 1, order: str = sort) -> str:
+            return "/search?" + urlencode({"q": query, "sort": order, "page": page})
+
+        facets = [
+            (name, [(value, count, link(_refine(q, name, value))) for value, count in pairs])
+            for name, pairs in results.facets.items()
+            if pairs
+        ]
+        return self._render(
+            "search.html",
+            q=q,
+            results=results,
+            facets=facets,
+            took_ms=round(took * 1000, 1),
+            sort=sort,
+            sorts=[(s, link(q, order=s)) for s in SORTS],
+            prev_href=link(q, results.page - 1) if results.page > 1 else None,
+            next_href=link(q, results.page + 1) if results.page < results.pages else None,
+            error=None,
+        )
+
+    def _render(self, name: str, status: int = 200, **values: object) -> HTMLResponse:
+        template = self._templates.get_template(name)
+        return HTMLResponse(template.render(version=__version__, **values), status_code=status)
+
+
+def _refine(q: str, facet: str, value: str) -> str:
+    """The query with one more facet filter (years become a from:/to: range)."""
+    if facet == "year":
+        return f"{q} from:{value} to:{value}".strip()
+    term = f'{_FACET_FILTER[facet]}:"{value}"' if " " in value else f"{facet}:{value}"
+    return q if term in q.split() else f"{q} {term}".strip()
+
+
+def _int(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}")
+    return number
