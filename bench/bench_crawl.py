@@ -5,8 +5,9 @@ CSS/PNG/JS resources used by every page, a ~650 KB page, a robots.txt that disal
 /private/) is served by nginx on 127.0.0.1 and crawled completely, several times, by
 
 * Vellum: `vellum --data TMP crawl SLUG URL --depth 50 --delay 0 --concurrency 8
-           --host-concurrency 8 --no-dedup` (politeness off for loopback; no dedup, so
-           that both tools store every payload in full), and
+           --host-concurrency 8 --no-dedup --no-search-index` (politeness off for
+           loopback; no dedup, so that both tools store every payload in full; no
+           search indexing, which wget does not do either), and
 * wget:   `wget --recursive --level=inf --page-requisites --no-parent -e robots=on
            --warc-file=TMP/wget --delete-after ...`.
 
@@ -74,7 +75,7 @@ def crawl_vellum(base: str, scratch: Path) -> CrawlRun:
     cmd = [
         str(VELLUM_BIN), "--data", str(data), "crawl", SLUG, base, "--depth", str(DEPTH),
         "--delay", "0", "--concurrency", str(CONCURRENCY), "--host-concurrency", str(CONCURRENCY),
-        "--no-dedup",
+        "--no-dedup", "--no-search-index",
     ]  # fmt: skip
     seconds, rss = _timed(cmd)
     warcs = sorted((data / "collections" / SLUG / "warcs").glob("*.warc.gz"))
@@ -215,6 +216,7 @@ def queue_memory() -> dict[str, Any]:
         cmd = [
             str(VELLUM_BIN), "--data", str(data), "crawl", SLUG, base, "--delay", "0",
             "--max-documents", str(QUEUE_PAGES + 3), "--concurrency", "2", "--no-sitemaps",
+            "--no-search-index",
         ]  # fmt: skip
         seconds, rss = _timed(cmd)
         (frontier,) = (data / "collections" / SLUG / "crawls").glob("*/frontier.sqlite")

@@ -125,3 +125,16 @@ def test_new_imports_show_up_without_a_restart(client: TestClient, archive: Arch
     assert client.get("/api/search", params={"q": "latecomer"}).json()["total"] == 0
     archive("public-site", [Page("http://pub.org/late", "20180101000000", html("Latecomer", "x"))])
     assert client.get("/api/search", params={"q": "latecomer"}).json()["total"] == 1
+
+
+def test_an_index_from_another_version_is_a_503_not_a_crash(
+    client: TestClient, settings: Settings, catalog: Catalog
+) -> None:
+    from vellum.search.feed import search_dir
+
+    (search_dir(settings) / "index" / "VELLUM_SCHEMA").write_text("0\n")
+    with TestClient(create_app(settings, catalog)) as fresh:
+        r = fresh.get("/api/search", params={"q": "shared"})
+        assert r.status_code == 503 and "vellum search reindex" in r.json()["error"]
+        page = fresh.get("/search", params={"q": "shared"})
+        assert page.status_code == 503 and "vellum search reindex" in page.text

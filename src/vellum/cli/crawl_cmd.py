@@ -142,6 +142,11 @@ class CrawlDisplay:
 @click.option("--no-sitemaps", is_flag=True, help="Do not read sitemaps.")
 @click.option("--no-dedup", is_flag=True, help="Store duplicates in full, not as revisits.")
 @click.option(
+    "--no-search-index",
+    is_flag=True,
+    help="Do not update the search index afterwards ('vellum search reindex' does it later).",
+)
+@click.option(
     "--warc-size", type=click.IntRange(min=1), default=1_000_000_000, show_default=True,
     help="Start a new WARC file past this many bytes.",
 )  # fmt: skip
@@ -182,6 +187,8 @@ def crawl_run(obj: CliContext, /, slug: str, urls: tuple[str, ...], resume: bool
     )
     for error in report.errors[:10]:
         errors.print(f"  failed: {error}", markup=False, highlight=False)
+    if o["no_search_index"]:
+        return
     from vellum.cli.search_cmd import update_after
 
     update_after(obj, slug)  # the new WARC files become searchable

@@ -102,9 +102,7 @@ class TantivySearchIndex:
             raise VellumError(f"cannot open the search index in {path}: {exc}") from None
         self._index.register_tokenizer(TOKENIZER, self._analyzer)
         self._writer: tantivy.IndexWriter | None = None
-        self._pending: dict[str, SearchDoc] = {}
-        self._replaced: set[str] = set()
-        self._deleted: list[str] = []
+        self._pending: dict[str, SearchDoc] = {}  # added since the last commit
         self._clear = False
         self._committed_empty = self.count() == 0
 
@@ -120,7 +118,7 @@ class TantivySearchIndex:
         except VellumError:
             shutil.rmtree(path, ignore_errors=True)
             return cls(path)
-        index._pending.clear()
+        index._open_writer()
         index._clear = True
         index.commit()
         return index
@@ -140,50 +138,42 @@ class TantivySearchIndex:
 
     def upsert(self, doc: SearchDoc) -> None:
         key = doc.key
-        pending = self._pending.get(key)
-        if pending is not None:
-            doc.merge_timestamps(pending.timestamps)
-        else:
-            existing = self.get(key)
-            if existing is not None:
-                doc.merge_timestamps(existing.timestamps)
-                self._replaced.add(key)
-        self._pending[key] = doc
+        earlier = self.get(key)
+        if earlier is not None:
+            doc.merge_timestamps(earlier.timestamps)
+        self._add(doc, replace=earlier is not None)
 
     def add_capture(self, key: str, timestamp: str) -> bool:
         doc = self.get(key)
         if doc is None:
             return False
-        if key not in self._pending:
-            self._replaced.add(key)
-            self._pending[key] = doc
         doc.merge_timestamps([timestamp])
+        self._add(doc, replace=True)
         return True
 
+    def _add(self, doc: SearchDoc, replace: bool) -> None:
+        """Hand a document to the writer now, so tantivy indexes while we extract more."""
+        writer = self._open_writer()
+        if replace:  # deletes what was added before it, committed or not
+            writer.delete_documents_by_term("key", doc.key)
+        writer.add_document(self._document(doc))
+        self._pending[doc.key] = doc
+
     def delete_collection(self, slug: str) -> None:
+        self._open_writer().delete_documents_by_term("collection", slug)
         self._pending = {k: d for k, d in self._pending.items() if d.collection != slug}
-        self._deleted.append(slug)
 
     def pending(self) -> int:
         return len(self._pending)
 
     def commit(self) -> None:
-        if not self._pending and not self._deleted and not self._clear:
+        if self._writer is None:
             return
-        writer = self._open_writer()
         if self._clear:
-            writer.delete_all_documents()
+            self._writer.delete_all_documents()
             self._clear = False
-        for slug in self._deleted:
-            writer.delete_documents_by_term("collection", slug)
-        for key, doc in self._pending.items():
-            if key in self._replaced:
-                writer.delete_documents_by_term("key", key)
-            writer.add_document(self._document(doc))
-        writer.commit()
+        self._writer.commit()
         self._pending.clear()
-        self._replaced.clear()
-        self._deleted.clear()
         self._index.reload()
         self._committed_empty = self.count() == 0
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from vellum import __version__
 from vellum.access import principal_from_request, visible_collections
 from vellum.catalog import Catalog
-from vellum.errors import InvalidInput
+from vellum.errors import InvalidInput, VellumError
 from vellum.search.feed import open_search_index
 from vellum.search.model import SORTS, SearchRequest, SearchResults
 from vellum.search.query import parse_query
@@ -82,6 +82,8 @@ class _SearchWeb:
             text, results, took = self._run(request)
         except InvalidInput as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except VellumError as exc:  # the index cannot be opened (another version…)
+            return JSONResponse({"error": str(exc)}, status_code=503)
         return JSONResponse(
             {
                 "query": text,
@@ -106,6 +108,8 @@ class _SearchWeb:
             _, results, took = self._run(request)
         except InvalidInput as exc:
             return self._render("search.html", q=q, results=None, error=str(exc), status=400)
+        except VellumError as exc:
+            return self._render("search.html", q=q, results=None, error=str(exc), status=503)
         sort = request.query_params.get("sort", "relevance")
 
         def link(query: str, page: int = 1, order: str = sort) -> str:
