@@ -4,28 +4,37 @@ Which files are indexed is remembered in `search/state.db`, written only after t
 index commit that holds their documents. A crash in between leaves files that are
 indexed but not marked; they are indexed again next time, which changes nothing
 because a document's key is its collection, URL and digest, and capture times merge.
+
+Memory stays flat whatever the size of a file: worker processes read files in batches
+(`Batching`) and hand them over through queues that hold at most two batches each, and
+the index commits whenever its uncommitted documents reach a bound (a commit in the
+middle of a file is fine: the file is marked only after the commit that follows its
+last batch).
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from pathlib import Path
 
 from vellum.catalog import Catalog
 from vellum.catalog.catalog import WarcFile
-from vellum.search.payloads import FileDocs, documents_of_file
+from vellum.errors import VellumError
+from vellum.search.payloads import DEFAULT_BATCHING, Batching, FileDocs, batches_of_file
 from vellum.search.tantivy_index import TantivySearchIndex
 from vellum.settings import Settings
 
 __all__ = [
+    "Batching",
     "FeedStats",
     "open_search_index",
     "rebuild_search_index",
@@ -33,7 +42,8 @@ __all__ = [
     "update_search_index",
 ]
 
-COMMIT_EVERY = 10_000  # documents held in memory before a commit
+_IN_PROCESS = 16 * 1024 * 1024  # a lone file this small is read without a worker process
+_QUEUED = 2  # batches a worker may have ready before it waits for the feed
 Progress = Callable[[int, int, str], None]  # (bytes done, bytes in all, file name)
 
 
@@ -101,6 +111,7 @@ def update_search_index(
     slug: str | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    batching: Batching = DEFAULT_BATCHING,
 ) -> FeedStats:
     """Index the WARC files of collection `slug` (or of all) that are not indexed yet."""
     slugs = [slug] if slug is not None else [c.slug for c in catalog.collections()]
@@ -115,7 +126,7 @@ def update_search_index(
             return FeedStats()
         index = open_search_index(settings)
         try:
-            return _feed(settings, index, state, todo, progress, workers)
+            return _feed(settings, index, state, todo, progress, workers, batching)
         finally:
             index.close()
 
@@ -126,6 +137,7 @@ def rebuild_search_index(
     slug: str | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    batching: Batching = DEFAULT_BATCHING,
 ) -> FeedStats:
     """Drop what the index holds of `slug` (or everything) and index its files again."""
     if slug is not None:
@@ -142,7 +154,7 @@ def rebuild_search_index(
             index.commit()
         finally:
             index.close()
-    return update_search_index(settings, catalog, slug, progress, workers)
+    return update_search_index(settings, catalog, slug, progress, workers, batching)
 
 
 def _feed(
@@ -152,62 +164,117 @@ def _feed(
     todo: list[WarcFile],
     progress: Progress | None,
     workers: int | None,
+    batching: Batching,
 ) -> FeedStats:
     stats = FeedStats()
     total = sum(w.size for w in todo)
     done_bytes = 0
-    uncommitted: list[tuple[WarcFile, int]] = []
-    for warc, docs in _extracted(settings, todo, workers):
-        stats.files += 1
-        stats.records += docs.records
-        stats.extraction_errors += docs.extraction_errors
-        stats.problems += docs.problems
-        for doc in docs.docs:
-            index.upsert(doc)
-        stats.documents += len(docs.docs)
-        for key, timestamp in docs.revisits:
-            stats.revisits += index.add_capture(key, timestamp)
-        if not docs.unreadable:
-            uncommitted.append((warc, docs.records))
-        done_bytes += warc.size
-        if progress is not None:
-            progress(done_bytes, total, warc.filename)
-        if index.pending() >= COMMIT_EVERY:
-            index.commit()
-            state.mark(uncommitted)
-            uncommitted = []
+    file_records = 0
+    uncommitted: list[tuple[WarcFile, int]] = []  # files read whole, not yet committed
+    with closing(_extracted(settings, todo, workers, batching)) as batches:
+        for warc, batch in batches:
+            _take(index, stats, batch)
+            file_records += batch.records
+            if batch.last:
+                stats.files += 1
+                if not batch.unreadable:
+                    uncommitted.append((warc, file_records))
+                file_records = 0
+                done_bytes += warc.size
+                if progress is not None:
+                    progress(done_bytes, total, warc.filename)
+            del batch  # the index holds what it still needs
+            if (
+                index.pending() >= batching.commit_docs
+                or index.pending_chars() >= batching.commit_chars
+            ):
+                index.commit()
+                state.mark(uncommitted)
+                uncommitted = []
     index.commit()
     state.mark(uncommitted)
     return stats
 
 
+def _take(index: TantivySearchIndex, stats: FeedStats, batch: FileDocs) -> None:
+    """Hand a batch's documents and revisits to the index, and count them."""
+    stats.records += batch.records
+    stats.extraction_errors += batch.extraction_errors
+    stats.problems += batch.problems
+    for doc in batch.docs:
+        index.upsert(doc)
+    stats.documents += len(batch.docs)
+    for key, timestamp in batch.revisits:
+        stats.revisits += index.add_capture(key, timestamp)
+
+
 def _extracted(
-    settings: Settings, todo: list[WarcFile], workers: int | None
-) -> Iterator[tuple[WarcFile, FileDocs]]:
-    """Each file's documents, in order; several files at once in worker processes."""
+    settings: Settings, todo: list[WarcFile], workers: int | None, batching: Batching
+) -> Generator[tuple[WarcFile, FileDocs]]:
+    """Each file's batches, files in order; read ahead by worker processes.
+
+    File i goes to worker i mod n, which reads its files one after the other and waits
+    whenever `_QUEUED` batches are ready: at most n * (`_QUEUED` + 1) batches exist at once.
+    """
     jobs = [(w, _path_of(settings, w)) for w in todo]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) == 1:
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers == 1 or (len(jobs) == 1 and todo[0].size <= _IN_PROCESS):
+        count = 0  # no process to start: read here
+    if count == 0:
         for warc, path in jobs:
-            yield warc, documents_of_file(warc.collection_slug, warc.filename, path)
+            for batch in batches_of_file(
+                warc.collection_slug, warc.filename, path, batching=batching
+            ):
+                yield warc, batch
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        running: deque[tuple[WarcFile, Future[FileDocs]]] = deque()
-        queue = iter(jobs)
-        for warc, path in queue:  # at most 2 files per worker in flight: bounded memory
-            running.append(
-                (warc, pool.submit(documents_of_file, warc.collection_slug, warc.filename, path))
-            )
-            if len(running) >= 2 * workers:
-                break
-        while running:
-            warc, future = running.popleft()
-            for nxt, path in queue:
-                running.append(
-                    (nxt, pool.submit(documents_of_file, nxt.collection_slug, nxt.filename, path))
-                )
-                break
-            yield warc, future.result()
+    context = get_context("spawn")
+    queues: list[Queue[FileDocs | str]] = [context.Queue(_QUEUED) for _ in range(count)]
+    procs: list[BaseProcess] = []
+    try:
+        for i in range(count):
+            mine = [(w.collection_slug, w.filename, str(p)) for w, p in jobs[i::count]]
+            worker = context.Process(target=_work, args=(mine, queues[i], batching), daemon=True)
+            worker.start()
+            procs.append(worker)
+        for n, (warc, _path) in enumerate(jobs):
+            while True:
+                item = _next(queues[n % count], procs[n % count])
+                if isinstance(item, str):
+                    raise VellumError(f"cannot index {warc.filename}: {item}")
+                yield warc, item
+                if item.last:
+                    break
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        for q in queues:
+            q.cancel_join_thread()
+            q.close()
+
+
+def _work(jobs: list[tuple[str, str, str]], out: Queue[FileDocs | str], batching: Batching) -> None:
+    """A worker process: the batches of its files, in order; an error as a string."""
+    try:
+        for slug, filename, path in jobs:
+            for batch in batches_of_file(slug, filename, Path(path), batching=batching):
+                out.put(batch)
+    except Exception as exc:  # handed to the feed, which stops with it
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def _next(source: Queue[FileDocs | str], proc: BaseProcess) -> FileDocs | str:
+    """The next batch from a worker; an error string if the worker died without one."""
+    while True:
+        try:
+            return source.get(timeout=1.0)
+        except queue.Empty:
+            if not proc.is_alive():
+                try:
+                    return source.get(timeout=1.0)
+                except queue.Empty:
+                    return f"the worker process stopped (exit code {proc.exitcode})"
 
 
 def _path_of(settings: Settings, warc: WarcFile) -> Path:

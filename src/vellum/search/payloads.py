@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -19,14 +20,33 @@ from vellum.warc.entry import Entry, Problem, normalize_target_uri
 from vellum.warc.headers import warc_date_to_timestamp
 from vellum.warc.reader import read_record, scan
 
-__all__ = ["FileDocs", "documents_of_file"]
+__all__ = ["DEFAULT_BATCHING", "Batching", "FileDocs", "batches_of_file", "documents_of_file"]
 
 _TYPES = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How much is held in memory at once.
+
+    A batch of a file's output ends at `docs` documents and revisits or at `chars`
+    characters of text, whichever comes first; the feed commits the index when its
+    uncommitted documents reach `commit_docs` or `commit_chars` characters.
+    """
+
+    docs: int = 500
+    chars: int = 8_000_000
+    commit_docs: int = 10_000
+    commit_chars: int = 32_000_000
+
+
+DEFAULT_BATCHING = Batching()
+
+
 @dataclass
 class FileDocs:
-    """What one file gives the index: documents, revisits (key, timestamp), and counts."""
+    """What (a batch of) one file gives the index: documents, revisits (key, timestamp),
+    and counts. `last` marks the final batch of a file."""
 
     collection: str
     filename: str
@@ -36,55 +56,116 @@ class FileDocs:
     extraction_errors: int = 0
     problems: list[str] = field(default_factory=list)
     unreadable: bool = False  # the file could not be read at all: try again next time
+    last: bool = True
+    chars: int = 0  # characters of text in `docs`
+
+    def full(self, batching: Batching) -> bool:
+        return len(self.docs) + len(self.revisits) >= batching.docs or self.chars >= batching.chars
 
 
 def documents_of_file(
     collection: str, filename: str, path: Path, limits: Limits = DEFAULT_LIMITS
 ) -> FileDocs:
-    """Every successful (2xx) response and resource of a file as a document; revisits apart.
+    """All of a file's output in one FileDocs (for small files and tools; the feed streams)."""
+    out = FileDocs(collection, filename)
+    for batch in batches_of_file(collection, filename, path, limits):
+        out.docs += batch.docs
+        out.revisits += batch.revisits
+        out.records += batch.records
+        out.extraction_errors += batch.extraction_errors
+        out.problems += batch.problems
+        out.unreadable = out.unreadable or batch.unreadable
+        out.chars += batch.chars
+    return out
 
-    Bad spots in the file are skipped (and listed), as the importer does.
+
+def batches_of_file(
+    collection: str,
+    filename: str,
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    batching: Batching = DEFAULT_BATCHING,
+) -> Iterator[FileDocs]:
+    """Every successful (2xx) response and resource of a file as a document, revisits apart,
+    in batches of bounded size; the last batch has `last` set.
+
+    Bad spots in the file are skipped (and listed), as the importer does. Only one batch
+    is held at a time, so memory does not grow with the size of the file.
     """
+    reader = _Batcher(collection, filename, batching)
     try:
         with open(path, "rb") as f:
             gzipped = f.read(2) == GZIP_MAGIC
     except OSError as exc:
-        return FileDocs(
-            collection, filename, problems=[f"{filename}:0: cannot read: {exc}"], unreadable=True
-        )
+        reader.out.problems.append(f"{filename}:0: cannot read: {exc}")
+        reader.out.unreadable = True
+        yield reader.out
+        return
+    done_to = -1  # records at offsets up to this one are in a batch already
     if gzipped:
         try:
-            return _fast(collection, filename, path, limits)
-        except Exception:  # a damaged stretch: the careful reader says where, and goes on
-            pass
-    out = FileDocs(collection, filename)
+            yield from _fast(reader, path, limits)
+            yield reader.out
+            return
+        except _Doubt as doubt:  # a damaged stretch: the careful reader says where, goes on
+            done_to = doubt.done_to
     try:
         with open(path, "rb") as f:
             for item in scan(path):
                 if isinstance(item, Problem):
-                    out.problems.append(item.format(filename))
+                    reader.out.problems.append(item.format(filename))
                     continue
-                _add(out, item, path, f, limits)
+                if item.offset <= done_to:
+                    continue
+                _add(reader.out, item, path, f, limits)
+                if reader.out.full(batching):
+                    yield reader.take()
     except (OSError, VellumError) as exc:
-        out.problems.append(f"{filename}:0: cannot read: {exc}")
-        out.unreadable = True
-    return out
+        reader.out.problems.append(f"{filename}:0: cannot read: {exc}")
+        reader.out.unreadable = True
+    yield reader.out
 
 
-def _fast(collection: str, filename: str, path: Path, limits: Limits) -> FileDocs:
-    """One fastwarc pass; raises at the first doubt (the caller then reads carefully)."""
-    out = FileDocs(collection, filename)
-    with open(path, "rb") as f:
-        records = ArchiveIterator(f, record_types=_TYPES, parse_http=True, auto_decode="all")
-        for record in records:
-            pos = record.stream_pos
-            f_pos = f.tell()
-            f.seek(pos)
-            if f.read(2) != GZIP_MAGIC:
-                raise ValueError(f"record at {pos} does not start a gzip member")
-            f.seek(f_pos)
-            _add_fast(out, record, limits)
-    return out
+class _Doubt(Exception):
+    """The fast reader gave up; records at offsets up to `done_to` were read already."""
+
+    def __init__(self, done_to: int) -> None:
+        super().__init__(done_to)
+        self.done_to = done_to
+
+
+class _Batcher:
+    """The batch being filled; `take` hands it over and starts the next."""
+
+    def __init__(self, collection: str, filename: str, batching: Batching) -> None:
+        self.collection, self.filename, self.batching = collection, filename, batching
+        self.out = FileDocs(collection, filename)
+
+    def take(self) -> FileDocs:
+        batch, self.out = self.out, FileDocs(self.collection, self.filename)
+        batch.last = False
+        return batch
+
+
+def _fast(reader: _Batcher, path: Path, limits: Limits) -> Iterator[FileDocs]:
+    """One fastwarc pass, in batches; raises _Doubt at the first doubt."""
+    done_to = -1
+    try:
+        with open(path, "rb") as f:
+            records = ArchiveIterator(f, record_types=_TYPES, parse_http=True, auto_decode="all")
+            for record in records:
+                pos = record.stream_pos
+                f_pos = f.tell()
+                f.seek(pos)
+                if f.read(2) != GZIP_MAGIC:
+                    raise ValueError(f"record at {pos} does not start a gzip member")
+                f.seek(f_pos)
+                _add_fast(reader.out, record, limits)
+                done_to = pos
+                if reader.out.full(reader.batching):
+                    yield reader.take()
+    except Exception:
+        raise _Doubt(done_to) from None
 
 
 def _add_fast(out: FileDocs, record: WarcRecord, limits: Limits) -> None:
@@ -166,6 +247,7 @@ def _append(
         extracted = extract(payload, content_type, limits)
         if extracted.error is not None:
             out.extraction_errors += 1
+    out.chars += len(extracted.text) + len(extracted.main) + len(extracted.title)
     out.docs.append(
         SearchDoc(
             collection=out.collection,

@@ -102,7 +102,10 @@ class TantivySearchIndex:
             raise VellumError(f"cannot open the search index in {path}: {exc}") from None
         self._index.register_tokenizer(TOKENIZER, self._analyzer)
         self._writer: tantivy.IndexWriter | None = None
-        self._pending: dict[str, SearchDoc] = {}  # added since the last commit
+        # Added since the last commit, for `get` (tantivy cannot search them yet); the
+        # feed bounds it by committing when pending() or pending_chars() grows too big.
+        self._pending: dict[str, SearchDoc] = {}
+        self._pending_chars = 0
         self._clear = False
         self._committed_empty = self.count() == 0
 
@@ -157,14 +160,24 @@ class TantivySearchIndex:
         if replace:  # deletes what was added before it, committed or not
             writer.delete_documents_by_term("key", doc.key)
         writer.add_document(self._document(doc))
+        earlier = self._pending.get(doc.key)
+        if earlier is not None:
+            self._pending_chars -= _chars(earlier)
         self._pending[doc.key] = doc
+        self._pending_chars += _chars(doc)
 
     def delete_collection(self, slug: str) -> None:
         self._open_writer().delete_documents_by_term("collection", slug)
         self._pending = {k: d for k, d in self._pending.items() if d.collection != slug}
+        self._pending_chars = sum(_chars(d) for d in self._pending.values())
 
     def pending(self) -> int:
+        """Documents added since the last commit."""
         return len(self._pending)
+
+    def pending_chars(self) -> int:
+        """Characters of text held by the documents added since the last commit."""
+        return self._pending_chars
 
     def commit(self) -> None:
         if self._writer is None:
@@ -174,6 +187,7 @@ class TantivySearchIndex:
             self._clear = False
         self._writer.commit()
         self._pending.clear()
+        self._pending_chars = 0
         self._index.reload()
         self._committed_empty = self.count() == 0
 
@@ -272,6 +286,10 @@ class TantivySearchIndex:
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+
+
+def _chars(doc: SearchDoc) -> int:
+    return len(doc.text) + len(doc.main) + len(doc.title) + len(doc.description)
 
 
 def _stored_doc(doc: tantivy.Document) -> SearchDoc:
