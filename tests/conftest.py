@@ -14,6 +14,9 @@ from vellum.clock import Clock, frozen_clock
 from vellum.demo.site_server import DemoSite
 from vellum.settings import Settings
 
+# The `browser` fixture (Debian's Chromium through Playwright) for every browser test.
+pytest_plugins = ["tests.browser"]
+
 FROZEN = datetime(2015, 12, 29, 23, 14, 10, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
 

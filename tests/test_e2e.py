@@ -6,10 +6,9 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from rich.console import Console
 
 from tests.conftest import FROZEN, REPO, shared_dir
@@ -22,16 +21,6 @@ from vellum.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "test-artifacts"
 BANNER = (
     "You are viewing an archived web page, collected at the request of United Nations "
@@ -84,16 +73,6 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     ui_sock.close()
     replay_sock.close()
     catalog.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs the Debian package chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_archived_aimf_page_in_chromium(replay: Replay, browser: Browser) -> None:

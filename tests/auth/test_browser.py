@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.auth.conftest import PASSWORD
 from tests.conftest import REPO, shared_dir
@@ -21,14 +20,6 @@ from vellum.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "test-artifacts"
 IANA = "warcio/example-iana.org-chunked.warc"
 
@@ -71,16 +62,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     ui_sock.close()
     replay_sock.close()
     catalog.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs the Debian package chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_log_in_and_see_a_private_collection(service: Service, browser: Browser) -> None:

@@ -11,22 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from vellum.catalog import Catalog
 from vellum.replay.app import create_app
 from vellum.replay.frame_insert import WOMBAT_SCRIPT
 from vellum.replay.server import bind_pair, make_server, with_origins
 from vellum.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STATIC = Path(__file__).resolve().parents[2] / "src" / "vellum" / "replay"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 import click
 from rich.console import Console
@@ -17,6 +16,7 @@ from rich.progress import (
 )
 
 from vellum.cli.context import CliContext, pass_context
+from vellum.cli.progress import LazyProgress
 from vellum.errors import VellumError
 from vellum.index.importer import Importer, ImportReport
 
@@ -24,7 +24,7 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
-class ByteProgress:
+class ByteProgress(LazyProgress):
     """A Rich bar of the bytes of the files, done once copied and indexed.
 
     The importer counts each file twice (read while copied, read while indexed): the bar
@@ -42,30 +42,16 @@ class ByteProgress:
             transient=False,
         )
         self._task = self._progress.add_task("import", total=None)
-        self._started = False
         self._done = 0
 
     def start(self, total: int) -> None:
         if total:
             self._progress.update(self._task, total=total // 2)
-            self._progress.start()
-            self._started = True
+            self._show()
 
     def advance(self, done: int) -> None:
         self._done += done
         self._progress.update(self._task, completed=self._done // 2)
-
-    def __enter__(self) -> ByteProgress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._started:
-            self._progress.stop()
 
 
 @click.command("import")

@@ -1,8 +1,9 @@
-"""A live crawl display: URLs done, URLs waiting, the last URL and its status."""
+"""Live progress bars of the CLI, shown from the first piece of work on."""
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -10,7 +11,35 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from vellum.capture.crawler import CrawlEvent
 
 
-class CrawlProgress:
+class LazyProgress:
+    """A Rich progress display that appears with the first update, not while input is checked.
+
+    Subclasses make `self._progress` and call `self._show()` before each update; leaving
+    the `with` block stops the display if it was ever shown.
+    """
+
+    _progress: Progress
+    _started: bool = False
+
+    def _show(self) -> None:
+        if not self._started:
+            self._progress.start()
+            self._started = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._started:
+            self._progress.stop()
+
+
+class CrawlProgress(LazyProgress):
     """Feeds crawl events into a Rich progress bar (total grows as links are found)."""
 
     def __init__(self, console: Console) -> None:
@@ -25,12 +54,9 @@ class CrawlProgress:
         )
         self._task = self._progress.add_task("crawl", total=None, last="")
         self._done = 0
-        self._started = False
 
     def update(self, event: CrawlEvent) -> None:
-        if not self._started:  # shown from the first fetch on, not while input is checked
-            self._progress.start()
-            self._started = True
+        self._show()
         self._done += 1
         status = str(event.status) if event.status is not None else event.message
         last = f"{status} {event.url}"
@@ -39,15 +65,3 @@ class CrawlProgress:
         self._progress.update(
             self._task, completed=self._done, total=self._done + event.queued, last=last
         )
-
-    def __enter__(self) -> CrawlProgress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._started:
-            self._progress.stop()

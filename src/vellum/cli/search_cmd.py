@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from types import TracebackType
 
 import click
 from rich.console import Console
@@ -13,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from vellum.cli.context import CliContext, pass_context
+from vellum.cli.progress import LazyProgress
 from vellum.errors import VellumError
 from vellum.search.feed import (
     FeedStats,
@@ -131,7 +131,7 @@ def print_stats(stats: FeedStats, out: Console, show_problems: bool = True) -> N
     )
 
 
-class _Bar:
+class _Bar(LazyProgress):
     def __init__(self, out: Console) -> None:
         self._progress = Progress(
             TextColumn("[bold]indexing text"),
@@ -142,25 +142,10 @@ class _Bar:
             console=out,
         )
         self._task = self._progress.add_task("index", total=None, name="")
-        self._started = False
 
     def update(self, done: int, total: int, name: str) -> None:
-        if not self._started:
-            self._progress.start()
-            self._started = True
+        self._show()
         self._progress.update(self._task, completed=done, total=total, name=name[-40:])
-
-    def __enter__(self) -> _Bar:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._started:
-            self._progress.stop()
 
 
 def _json(text: str, results: SearchResults) -> dict[str, object]:
