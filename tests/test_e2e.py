@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,11 +11,10 @@ from playwright.sync_api import Browser
 from rich.console import Console
 
 from tests.conftest import FROZEN, REPO, shared_dir
+from tests.serving import serving
 from vellum.catalog import Catalog
 from vellum.clock import frozen_clock
 from vellum.demo.runner import capture_demo
-from vellum.replay.app import create_app
-from vellum.replay.server import bind_pair, make_server, with_origins
 from vellum.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -56,22 +54,10 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     console = Console(file=open("/dev/null", "w"))  # noqa: SIM115
     capture = capture_demo(settings, catalog, console, clock=frozen_clock(FROZEN))
     console.file.close()
-    ui_sock, replay_sock = bind_pair("127.0.0.1", 0, 0)
-    framed = with_origins(settings, "127.0.0.1", ui_sock, replay_sock)
-    server = make_server(create_app(framed, catalog))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [ui_sock, replay_sock]}, daemon=True
-    )
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    assert framed.ui_origin and framed.replay_origin
-    origin = framed.ui_origin
-    yield Replay(origin, framed.replay_origin, origin + capture.aimf_path, capture.site_url)
-    server.should_exit = True
-    thread.join(10)
-    ui_sock.close()
-    replay_sock.close()
+    with serving(settings, catalog) as framed:
+        assert framed.ui_origin and framed.replay_origin
+        origin = framed.ui_origin
+        yield Replay(origin, framed.replay_origin, origin + capture.aimf_path, capture.site_url)
     catalog.close()
 
 

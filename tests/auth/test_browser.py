@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,11 +10,10 @@ from playwright.sync_api import Browser
 
 from tests.auth.conftest import PASSWORD
 from tests.conftest import REPO, shared_dir
+from tests.serving import serving
 from vellum.catalog import Catalog
 from vellum.catalog.users import Users
 from vellum.index.importer import Importer
-from vellum.replay.app import create_app
-from vellum.replay.server import bind_pair, make_server, with_origins
 from vellum.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -46,21 +44,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     users.add_membership("vic", "A", "viewer")
     users.create("pat", PASSWORD)
     users.add_membership("pat", "A", "curator")
-    ui_sock, replay_sock = bind_pair("127.0.0.1", 0, 0)
-    framed = with_origins(settings, "127.0.0.1", ui_sock, replay_sock)
-    server = make_server(create_app(framed, catalog))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [ui_sock, replay_sock]}, daemon=True
-    )
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    assert framed.ui_origin and framed.replay_origin
-    yield Service(framed.ui_origin, framed.replay_origin)
-    server.should_exit = True
-    thread.join(10)
-    ui_sock.close()
-    replay_sock.close()
+    with serving(settings, catalog) as framed:
+        assert framed.ui_origin and framed.replay_origin
+        yield Service(framed.ui_origin, framed.replay_origin)
     catalog.close()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +11,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from vellum.catalog import Catalog
-from vellum.replay.app import create_app
+from tests.serving import serving as serving
 from vellum.replay.frame_insert import WOMBAT_SCRIPT
-from vellum.replay.server import bind_pair, make_server, with_origins
-from vellum.settings import Settings
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "vellum" / "replay"
 
@@ -26,27 +22,6 @@ def require_wombat() -> None:
     path = STATIC / WOMBAT_SCRIPT.lstrip("/")
     if not path.is_file():
         pytest.fail(f"{path} is missing: `make install` installs @webrecorder/wombat from npm")
-
-
-@contextmanager
-def serving(settings: Settings, catalog: Catalog) -> Iterator[Settings]:
-    """`vellum serve` in a thread: UI and replay sockets on free ports; yields the origins."""
-    ui_sock, replay_sock = bind_pair("127.0.0.1", 0, 0)
-    framed = with_origins(settings, "127.0.0.1", ui_sock, replay_sock)
-    server = make_server(create_app(framed, catalog))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [ui_sock, replay_sock]}, daemon=True
-    )
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    try:
-        yield framed
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        ui_sock.close()
-        replay_sock.close()
 
 
 @contextmanager

@@ -165,11 +165,7 @@ class _Replay:
         collection = self._collection(slug)
         if collection is None:
             return self._not_found("No such collection", "This collection does not exist.")
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        rest = raw_path.decode("latin-1")[len(slug) + 2 :]
-        if request.url.query:
-            rest += "?" + request.url.query
-        target = parse_replay_path(rest)
+        target = parse_replay_path(_after_slug(request, slug))
         # A memento already in memory is answered here; anything that reads the index or
         # a WARC file goes to a worker thread, so it never holds up the event loop.
         answer = self._server.cached(request, collection, target)
@@ -189,11 +185,7 @@ class _Replay:
         collection = self._collection(slug)
         if collection is None:
             return self._not_found("No such collection", "This collection does not exist.")
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        rest = raw_path.decode("latin-1")[len(slug) + 2 :]
-        if request.url.query:
-            rest += "?" + request.url.query
-        return self._server.timemap(request, collection, rest)
+        return self._server.timemap(request, collection, _after_slug(request, slug))
 
     def _inserts(self, collection: Collection, capture: Capture, modifier: str) -> Inserts | None:
         """The head insert of archived HTML in a frame: wombat, set up for this capture."""
@@ -265,3 +257,12 @@ class _Replay:
         return self._render(
             "not_found.html", status=404, heading=heading, message=message, collection=collection
         )
+
+
+def _after_slug(request: Request, slug: str) -> str:
+    """What follows `/<slug>/`, verbatim: the raw path (not decoded) and the query."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    rest = raw_path.decode("latin-1")[len(slug) + 2 :]
+    if request.url.query:
+        rest += "?" + request.url.query
+    return rest
