@@ -19,6 +19,8 @@ class OrganizationRow(Base):
     name: Mapped[str] = mapped_column(String(300), unique=True)
     acronym: Mapped[str] = mapped_column(String(50), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    contact: Mapped[str] = mapped_column(Text, default="")  # an e-mail address or a URL
+    logo_url: Mapped[str] = mapped_column(Text, default="")
 
 
 class CollectionRow(Base):
@@ -31,6 +33,10 @@ class CollectionRow(Base):
     public: Mapped[bool] = mapped_column(default=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Dublin Core beyond title and description: JSON {element: [values]} (subject, creator,
+    # publisher, contributor, date, type, language, coverage, rights, source).
+    dublin_core: Mapped[str] = mapped_column(Text, default="{}")
+    embargo_days: Mapped[int] = mapped_column(Integer, default=0)  # no public replay before
 
     organization: Mapped[OrganizationRow] = relationship()
 
@@ -48,6 +54,7 @@ class CrawlRow(Base):
     fetched: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(Integer, default=0)
+    test: Mapped[bool] = mapped_column(default=False)  # a test crawl: WARCs in quarantine
 
     collection: Mapped[CollectionRow] = relationship()
 
@@ -66,6 +73,7 @@ class WarcFileRow(Base):
     sha1: Mapped[str] = mapped_column(String(40), index=True)  # hex
     md5: Mapped[str] = mapped_column(String(32))  # hex
     source: Mapped[str] = mapped_column(String(20))  # "crawl" or "import"
+    crawl_id: Mapped[int | None] = mapped_column(ForeignKey("crawl.id"), nullable=True)
     added: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     collection: Mapped[CollectionRow] = relationship()
@@ -146,3 +154,84 @@ class CrawlStateRow(Base):
     config: Mapped[str] = mapped_column(Text)  # JSON: seeds, scope, limits, politeness
     report: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the crawl report
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeedRow(Base):
+    """A seed of a collection: its scope, limits and how often it is crawled."""
+
+    __tablename__ = "seed"
+    __table_args__ = (UniqueConstraint("collection_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(10), default="host")  # page, path, host, domain
+    # JSON {"include": [...], "exclude": [...], "include_re": [...], "exclude_re": [...],
+    #       "max_hops": n, "ignore_robots": bool, "limits": {documents, bytes, seconds, ...}}
+    rules: Mapped[str] = mapped_column(Text, default="{}")
+    # one-time, 12-hourly, daily, weekly, monthly, bi-monthly, quarterly, semi-annual, annual
+    frequency: Mapped[str] = mapped_column(String(20), default="one-time")
+    active: Mapped[bool] = mapped_column(default=True)  # False: paused
+    notes: Mapped[str] = mapped_column(Text, default="")
+    dublin_core: Mapped[str] = mapped_column(Text, default="{}")  # as on collections
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_due: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )  # None: not scheduled (one-time seed already crawled, or paused)
+    last_crawl_id: Mapped[int | None] = mapped_column(ForeignKey("crawl.id"), nullable=True)
+
+    collection: Mapped[CollectionRow] = relationship()
+
+
+class CrawlJobRow(Base):
+    """A request to crawl seeds of a collection, run by a worker process, not the web one."""
+
+    __tablename__ = "crawl_job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), index=True)
+    # queued, running, pausing, paused, stopping, finished, stopped, failed (then, for test
+    # crawls: saved or discarded)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # "now" (a person) or "schedule"
+    test: Mapped[bool] = mapped_column(default=False)
+    requested_by: Mapped[str] = mapped_column(String(64), default="")  # user name, or ""
+    requested: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    crawl_id: Mapped[int | None] = mapped_column(ForeignKey("crawl.id"), nullable=True)
+    worker_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON: pages, bytes, queue...
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    collection: Mapped[CollectionRow] = relationship()
+    seeds: Mapped[list[CrawlJobSeedRow]] = relationship(cascade="all, delete-orphan")
+
+
+class CrawlJobSeedRow(Base):
+    """Which seeds a crawl job covers."""
+
+    __tablename__ = "crawl_job_seed"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_job.id", ondelete="CASCADE"), primary_key=True
+    )
+    seed_id: Mapped[int] = mapped_column(
+        ForeignKey("seed.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ExclusionRow(Base):
+    """A take-down: a URL, a SURT prefix or a host hidden from every route of a collection."""
+
+    __tablename__ = "exclusion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # url, prefix (SURT), host
+    value: Mapped[str] = mapped_column(Text)  # the SURT form the check compares with
+    original: Mapped[str] = mapped_column(Text)  # what the curator typed
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
