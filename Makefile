@@ -32,12 +32,18 @@ install: $(VENV)/.installed $(WOMBAT_DIR)/wombat.js
 
 install-test: $(VENV)/.installed-test $(WOMBAT_DIR)/wombat.js
 
-# Debian packages the tests need: Chromium for the browser tests, wget for WARCs it writes.
+# Debian packages the tests need: Chromium for the browser tests, wget for WARCs it writes,
+# PostgreSQL for the catalog tests on that backend (.ci/postgres.sh starts a server).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v wget >/dev/null 2>&1; then \
 		echo "installing chromium and wget (Debian packages)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium wget >/dev/null; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql (Debian package)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 demo: install
@@ -50,8 +56,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
+# The catalog tests run on SQLite and on a real PostgreSQL server on 127.0.0.1, which
+# they require here (without one they fail rather than skip; see tests/catalog/postgres.py).
 unit: install-test system-deps
-	$(BIN)/python -m pytest
+	url="$$(bash .ci/postgres.sh)" && \
+		VELLUM_TEST_POSTGRES_URL="$$url" VELLUM_TEST_POSTGRES_REQUIRED=1 $(BIN)/python -m pytest
 
 test: lint typecheck unit
 

@@ -16,9 +16,15 @@ Measured in one run, on the same WARC files:
 - **indexing** (documents/s): Vellum's `rebuild_search_index` (extraction in a pool of
   one process per core feeding one tantivy writer, then the commit) against the same
   extraction pool feeding an FTS5 table (`unicode61 remove_diacritics 2`, the same
-  fields) in one transaction; both end to end, WARC files to a durable index;
+  fields: title, description, main text, the text around it, URL) in one transaction;
+  both end to end, WARC files to a durable index;
+- **CPU seconds** per 1,000 documents (all processes of the run), which the other work on
+  this shared machine disturbs less than the rate; and the load average at the end of
+  each indexing phase (this run alone makes about 3);
 - **index size** on disk;
-- **query latency** p50/p95 over 200 queries of each type, after 20 warm-up queries:
+- **query latency** p50/p95 over 200 queries of each type (`--queries` minus 20), after
+  20 warm-up queries, Vellum's right after its indexing, FTS5's after its own (Vellum's
+  figures are saved in `search-vellum.json` first, should the FTS5 half not finish):
   one word, three words (all required), a two-word phrase, and one word with facet
   counts (collection, host, year, MIME type, language). Each answer is the top 10 by
   relevance with its total and snippets; FTS5 gets `bm25` with the same field weights,
@@ -31,6 +37,7 @@ two adjacent words taken from a random page. The machine is shared: figures are 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import math
 import os
@@ -94,8 +101,9 @@ ZIPF_S = 1.07
 HOSTS = 2000
 
 
+@functools.cache
 def vocabulary(lang: str) -> list[str]:
-    """A language's words, most frequent first (deterministic)."""
+    """A language's words, most frequent first (deterministic; made once per process)."""
     common, syllables = LANGS[lang]
     parts = syllables.split()
     rng = random.Random(f"vocab-{lang}")
@@ -228,9 +236,10 @@ def vellum_index(files: list[Path], data: Path) -> tuple[Settings, float, int]:
 # FTS5
 
 
-FTS_COLUMNS = "title, description, main, text, url, host UNINDEXED, collection UNINDEXED, "
+# The fields Vellum indexes (the main text, the text around it), with its weights.
+FTS_COLUMNS = "title, description, main, rest, url, host UNINDEXED, collection UNINDEXED, "
 FTS_COLUMNS += "mime UNINDEXED, lang UNINDEXED, year UNINDEXED"
-FTS_WEIGHTS = "4.0, 1.5, 1.5, 1.0, 1.0"
+FTS_WEIGHTS = "4.0, 1.5, 2.5, 1.0, 1.0"
 
 
 def _extract(args: tuple[str, str, Path]) -> FileDocs:
@@ -254,7 +263,7 @@ def fts_index(files: list[Path], db_path: Path) -> tuple[float, int]:
             db.executemany(
                 "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (d.title, d.description, d.main, d.text, d.url, d.host, d.collection,
+                    (d.title, d.description, d.main, d.boilerplate, d.url, d.host, d.collection,
                      d.mime, d.lang, d.timestamps[-1][:4])
                     for d in result.docs
                 ],
@@ -267,7 +276,7 @@ def fts_index(files: list[Path], db_path: Path) -> tuple[float, int]:
 
 def fts_query(db: sqlite3.Connection, match: str, facets: bool) -> int:
     rows = db.execute(
-        "SELECT url, title, snippet(docs, 3, '<b>', '</b>', '…', 24) FROM docs "
+        "SELECT url, title, snippet(docs, 2, '<b>', '</b>', '…', 24) FROM docs "
         f"WHERE docs MATCH ? ORDER BY bm25(docs, {FTS_WEIGHTS}) LIMIT 10",
         (match,),
     ).fetchall()
@@ -313,29 +322,43 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
 
 
-def run_queries(
-    queries: dict[str, list[list[str]]], vellum_search: Any, fts: sqlite3.Connection
+def query_texts(kind: str, words: list[str]) -> tuple[str, str]:
+    """The query as Vellum and as FTS5 spell it."""
+    if kind == "phrase":
+        return f'"{" ".join(words)}"', f'"{" ".join(words)}"'
+    return " ".join(words), " AND ".join(f'"{w}"' for w in words)
+
+
+def time_queries(
+    queries: dict[str, list[list[str]]], run: Any, fts: bool
+) -> dict[str, tuple[list[float], list[int]]]:
+    """Each query type's latencies (after 20 warm-up queries) and every query's total."""
+    out: dict[str, tuple[list[float], list[int]]] = {}
+    for kind, lists in queries.items():
+        times: list[float] = []
+        totals: list[int] = []
+        for i, words in enumerate(lists):
+            text = query_texts(kind, words)[1 if fts else 0]
+            started = time.perf_counter()
+            totals.append(run(text, kind == "faceted"))
+            if i >= 20:
+                times.append(time.perf_counter() - started)
+        out[kind] = (times, totals)
+    return out
+
+
+def latency_table(
+    queries: dict[str, list[list[str]]],
+    ours: dict[str, tuple[list[float], list[int]]],
+    theirs: dict[str, tuple[list[float], list[int]]],
 ) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     for kind, lists in queries.items():
-        ours: list[float] = []
-        theirs: list[float] = []
-        for i, words in enumerate(lists):
-            phrase = kind == "phrase"
-            text = f'"{" ".join(words)}"' if phrase else " ".join(words)
-            match = f'"{" ".join(words)}"' if phrase else " AND ".join(f'"{w}"' for w in words)
-            t0 = time.perf_counter()
-            got = vellum_search(text, kind == "faceted")
-            t1 = time.perf_counter()
-            expected = fts_query(fts, match, kind == "faceted")
-            t2 = time.perf_counter()
+        for words, got, expected in zip(lists, ours[kind][1], theirs[kind][1], strict=True):
             if got != expected:
-                log(f"  note: {kind} {text!r}: Vellum {got} matches, FTS5 {expected}")
-            if i >= 20:  # the first 20 warm both up
-                ours.append(t1 - t0)
-                theirs.append(t2 - t1)
-        v50, v95 = percentiles(ours)
-        f50, f95 = percentiles(theirs)
+                log(f"  note: {kind} {words}: Vellum {got} matches, FTS5 {expected}")
+        v50, v95 = percentiles(ours[kind][0])
+        f50, f95 = percentiles(theirs[kind][0])
         results[kind] = {"vellum_p50": v50, "vellum_p95": v95, "fts_p50": f50, "fts_p95": f95}
         log(f"  {kind}: Vellum p50 {v50:.2f} ms p95 {v95:.2f} ms; FTS5 p50 {f50:.2f} p95 {f95:.2f}")
     return results
@@ -359,26 +382,38 @@ def main() -> None:
     log("Vellum: extraction + tantivy")
     cpu = cpu_seconds()
     settings, v_time, v_docs = vellum_index(files, scratch / "vellum-data")
-    v_cpu, cpu = cpu_seconds() - cpu, cpu_seconds()
+    v_cpu = cpu_seconds() - cpu
+    v_load = os.getloadavg()[0]
     v_size = du(search_dir(settings) / "index")
     log(f"  {v_docs:,} docs in {v_time:.1f} s = {v_docs / v_time:,.0f}/s; {v_size / 1e6:.0f} MB")
-    log("FTS5: the same extraction + SQLite FTS5")
-    f_time, f_docs = fts_index(files, scratch / "fts.db")
-    f_cpu = cpu_seconds() - cpu
-    f_size = (scratch / "fts.db").stat().st_size
-    log(f"  {f_docs:,} docs in {f_time:.1f} s = {f_docs / f_time:,.0f}/s; {f_size / 1e6:.0f} MB")
-
     index = TantivySearchIndex(search_dir(settings) / "index")
 
     def vellum_search(text: str, facets: bool) -> int:
         return index.search(SearchRequest(parse_query(text), None, facets=facets)).total
 
-    fts = sqlite3.connect(scratch / "fts.db")
     queries = make_queries(random.Random(7), files, args.queries)
-    log("queries")
-    latencies = run_queries(queries, vellum_search, fts)
-    fts.close()
+    log("Vellum queries")
+    ours = time_queries(queries, vellum_search, fts=False)
     index.close()
+    for kind, (times, _totals) in ours.items():
+        p50, p95 = percentiles(times)
+        log(f"  {kind}: Vellum p50 {p50:.2f} ms p95 {p95:.2f} ms")
+    partial = {"docs": v_docs, "seconds": v_time, "cpu": v_cpu, "load": v_load, "size": v_size}
+    partial["latencies"] = {kind: percentiles(times) for kind, (times, _) in ours.items()}
+    save_results("search-vellum", {"pages": pages, "machine": machine_info(), **partial})
+
+    log("FTS5: the same extraction + SQLite FTS5")
+    cpu = cpu_seconds()
+    f_time, f_docs = fts_index(files, scratch / "fts.db")
+    f_cpu = cpu_seconds() - cpu
+    f_load = os.getloadavg()[0]
+    f_size = (scratch / "fts.db").stat().st_size
+    log(f"  {f_docs:,} docs in {f_time:.1f} s = {f_docs / f_time:,.0f}/s; {f_size / 1e6:.0f} MB")
+    fts = sqlite3.connect(scratch / "fts.db")
+    log("FTS5 queries")
+    theirs = time_queries(queries, lambda text, facets: fts_query(fts, text, facets), fts=True)
+    fts.close()
+    latencies = latency_table(queries, ours, theirs)
 
     v_rate, f_rate = v_docs / v_time, f_docs / f_time
     rows = [
@@ -393,6 +428,12 @@ def main() -> None:
             f"{v_cpu / v_docs * 1000:.2f}",
             f"{f_cpu / f_docs * 1000:.2f}",
             f"{(f_cpu / f_docs) / (v_cpu / v_docs):.2f}",
+        ],
+        [
+            "machine load at the end of indexing (1-min; 3 is this run alone)",
+            f"{v_load:.1f}",
+            f"{f_load:.1f}",
+            "",
         ],
         [
             "index size (MB)",

@@ -7,21 +7,25 @@ The corpus is bench_index.py's (wget WARCs of a generated site, ~150 MB each, ma
 in `bench/.work/`). A collection links the files in place (not measured). Then, each
 command in a process of its own, timed from outside, peak RSS from `getrusage`:
 
-- **vellum export**: `vellum export SLUG --wacz` of the whole collection: WARCs stored,
-  SHA-256 of every file, the index as ZipNum, `pages.jsonl` with the title and visible
-  text of every HTML page (the costly part, in a process per core);
-- **vellum export --no-text**: the same, pages listed with their titles only (py-wacz
-  writes no page text either: it finds no pages in wget's WARCs);
-- **vellum export, first 2 files**: the same on a collection of two of the files, to
-  see that memory does not grow with the package;
-- **vellum import**: what `vellum import SLUG package.wacz` does (`import_wacz`) into an
-  empty collection: every hash verified, the WARCs extracted, copied in, indexed (not the
-  full-text search update the command runs afterwards, which is the search benchmark's);
-- **py-wacz**: `wacz create -o … <the WARC files>` (0.6.0; it indexes the WARCs and
-  packages them; it finds no pages in wget's WARCs, so it extracts no text).
+- **vellum export --no-text** vs **py-wacz `wacz create`** (default), whole corpus:
+  WARCs stored, SHA-256 of every file, the index (Vellum: ZipNum), the pages. py-wacz's
+  default finds no pages in wget's WARCs and writes an empty page list; Vellum lists
+  every HTML page with its title (no text);
+- **vellum import** of Vellum's package with text (what `vellum import SLUG FILE.wacz`
+  does, `import_wacz`) into an empty collection: every hash verified, the WARCs and
+  page list extracted, checksummed, indexed (not the full-text search update the
+  command runs afterwards, which is the search benchmark's), vs the same py-wacz row;
+- **vellum export** (pages with their visible text) vs **py-wacz `wacz create -d -t`**
+  (detect pages, extract their text), on the first two files of the corpus (py-wacz
+  takes about a minute per file): like with like, in the same run. py-wacz extracts the
+  text of every HTML response, then keeps as pages only URLs that other records name
+  as their referrer (browser crawls); wget's WARCs have none, so its list ends empty;
+- **vellum export**, pages with text, whole corpus: peak RSS against the two-file run
+  (memory does not grow with the package).
 
 MB/s is the size of the WARC files (export, py-wacz) or of the package (import) per
-second of wall time. The machine may be shared: figures are noisy.
+second of wall time. The machine may be shared: figures are noisy, ratios are from the
+same run.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +58,16 @@ from benchlib import (
 )
 
 PY_WACZ = Path(sys.executable).parent / "wacz"
-# Runs one command and reports its wall time and the peak RSS of its largest process.
+# Runs one command and reports its wall time, the peak RSS of its largest process and
+# the CPU time of all its processes (user + system).
 _TIMER = """
 import json, resource, subprocess, sys, time
 started = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 elapsed = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": done.returncode, "seconds": elapsed, "rss_kb": peak,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+print(json.dumps({"rc": done.returncode, "seconds": elapsed, "rss_kb": peak, "cpu": cpu,
                   "out": done.stdout[-2000:], "err": done.stderr[-2000:]}))
 """
 
@@ -77,7 +84,10 @@ def timed(label: str, *cmd: str | Path) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(out.stdout)
     if result["rc"] != 0:
         raise RuntimeError(f"{label} failed: {result['out']}\n{result['err']}")
-    log(f"  {result['seconds']:.1f} s, peak RSS {result['rss_kb'] / 1024:.0f} MiB")
+    log(
+        f"  {result['seconds']:.1f} s, CPU {result['cpu']:.1f} s, "
+        f"peak RSS {result['rss_kb'] / 1024:.0f} MiB"
+    )
     return result
 
 
@@ -124,10 +134,6 @@ def run_all(gigabytes: float) -> dict[str, Any]:
         collection(root / "data", warcs)
         collection(root / "small", small)
         package = root / "vellum.wacz"
-        export = timed(
-            "vellum export", VELLUM, "--data", root / "data", "export", "bench", "--wacz", package
-        )
-        package_size = package.stat().st_size
         export_plain = timed(
             "vellum export --no-text",
             VELLUM,
@@ -140,6 +146,14 @@ def run_all(gigabytes: float) -> dict[str, Any]:
             root / "plain.wacz",
         )
         (root / "plain.wacz").unlink()
+        peer_package = root / "py-wacz.wacz"
+        peer = timed("py-wacz create", PY_WACZ, "create", "-o", peer_package, *warcs)
+        peer_size = peer_package.stat().st_size
+        peer_package.unlink()
+        export = timed(
+            "vellum export", VELLUM, "--data", root / "data", "export", "bench", "--wacz", package
+        )
+        package_size = package.stat().st_size
         export_small = timed(
             "vellum export (2 files)",
             VELLUM,
@@ -154,13 +168,33 @@ def run_all(gigabytes: float) -> dict[str, Any]:
         imported = timed(
             "vellum import", sys.executable, "-c", _IMPORT, root / "data", "again", package
         )
-        peer_package = root / "py-wacz.wacz"
-        peer = timed("py-wacz create", PY_WACZ, "create", "-o", peer_package, *warcs)
-        peer_size = peer_package.stat().st_size
+        vellum(root / "small", "collection", "create", "again", "--org", "BENCH", "--title", "R")
+        imported_small = timed(
+            "vellum import (2 files)",
+            sys.executable,
+            "-c",
+            _IMPORT,
+            root / "small",
+            "again",
+            root / "small.wacz",
+        )
+        small_package = (root / "small.wacz").stat().st_size
+        peer_text = timed(
+            "py-wacz create -d -t (2 files)",
+            PY_WACZ,
+            "create",
+            "-d",
+            "-t",
+            "-o",
+            root / "py-wacz-text.wacz",
+            *small,
+        )
+        peer_text_pages = _pages_in(root / "py-wacz-text.wacz")
+        small_pages = _pages_in(root / "small.wacz")
     finally:
         for leftover in ("data", "small"):
             shutil.rmtree(root / leftover, ignore_errors=True)
-        for leftover in ("vellum.wacz", "small.wacz", "py-wacz.wacz"):
+        for leftover in ("vellum.wacz", "small.wacz", "py-wacz.wacz", "py-wacz-text.wacz"):
             (root / leftover).unlink(missing_ok=True)
     mb = 1e6
     return {
@@ -178,8 +212,30 @@ def run_all(gigabytes: float) -> dict[str, Any]:
             "mb_s": small_size / mb / export_small["seconds"],
         },
         "import": {**imported, "mb_s": package_size / mb / imported["seconds"]},
+        "import_small": {
+            **imported_small,
+            "package_bytes": small_package,
+            "mb_s": small_package / mb / imported_small["seconds"],
+        },
         "py_wacz_create": {**peer, "mb_s": size / mb / peer["seconds"]},
+        "py_wacz_text": {
+            **peer_text,
+            "warc_bytes": small_size,
+            "mb_s": small_size / mb / peer_text["seconds"],
+            "pages": peer_text_pages,
+        },
+        "small_pages": small_pages,
     }
+
+
+def _pages_in(package: Path) -> int:
+    """Pages listed in a package's pages/pages.jsonl (its header line left out; 0 if
+    there is none: py-wacz keeps only pages that other records name as their referrer)."""
+    with zipfile.ZipFile(package) as zf:
+        if "pages/pages.jsonl" not in zf.namelist():
+            return 0
+        with zf.open("pages/pages.jsonl") as f:
+            return sum(1 for line in f if line.strip() and b'"format"' not in line[:200])
 
 
 def table(r: dict[str, Any]) -> str:
@@ -188,40 +244,55 @@ def table(r: dict[str, Any]) -> str:
             what,
             f"{data / 1e9:.2f} GB",
             f"{m['seconds']:.1f}",
+            f"{m['cpu']:.1f}" if "cpu" in m else "",
             f"{m['mb_s']:.1f}",
             f"{m['rss_kb'] / 1024:.0f} MiB",
             versus,
         ]
 
     peer = r["py_wacz_create"]
+    peer_text = r["py_wacz_text"]
+    small = r["export_small"]
     rows = [
         row(
-            "vellum export --wacz (pages with text)",
-            r["export"],
-            r["warc_bytes"],
-            ratio(r["export"]["mb_s"], peer["mb_s"]),
-        ),
-        row(
-            "vellum export --wacz --no-text (titles only)",
+            "vellum export --wacz --no-text (pages with titles)",
             r["export_plain"],
             r["warc_bytes"],
             ratio(r["export_plain"]["mb_s"], peer["mb_s"]),
         ),
         row(
-            "vellum export --wacz, 2 files only",
-            r["export_small"],
-            r["export_small"]["warc_bytes"],
-            "(memory check)",
-        ),
-        row(
-            "vellum import FILE.wacz (verify + import)",
+            "vellum import FILE.wacz (verify + import; Vellum's package with text)",
             r["import"],
             r["package_bytes"],
             ratio(r["import"]["mb_s"], peer["mb_s"]),
         ),
-        row(f"py-wacz create ({r['py_wacz']})", peer, r["warc_bytes"], "1×"),
+        row(f"py-wacz create ({r['py_wacz']}; no pages found)", peer, r["warc_bytes"], "1×"),
+        row(
+            f"vellum export --wacz, 2 files ({r['small_pages']:,} pages with text)",
+            small,
+            small["warc_bytes"],
+            ratio(small["mb_s"], peer_text["mb_s"]) + " (vs py-wacz -d -t)",
+        ),
+        row(
+            f"py-wacz create -d -t, 2 files ({peer_text['pages']:,} pages with text)",
+            peer_text,
+            peer_text["warc_bytes"],
+            "1×",
+        ),
+        row(
+            "vellum import FILE.wacz, 2 files (memory check)",
+            r["import_small"],
+            r["import_small"]["package_bytes"],
+            ratio(r["import_small"]["mb_s"], peer["mb_s"]),
+        ),
+        row(
+            "vellum export --wacz, all files (pages with text; memory check)",
+            r["export"],
+            r["warc_bytes"],
+            ratio(r["export"]["mb_s"], peer_text["mb_s"]) + " (vs py-wacz -d -t, 2 files)",
+        ),
     ]
-    header = ["", "input", "seconds", "MB/s", "peak RSS", "vs py-wacz"]
+    header = ["", "input", "seconds", "CPU s", "MB/s", "peak RSS", "vs py-wacz (MB/s)"]
     notes = (
         f"\n{r['files']} WARC files, {r['warc_bytes'] / 1e9:.2f} GB; Vellum's package "
         f"{r['package_bytes'] / 1e9:.2f} GB (with pages.jsonl), py-wacz's "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.catalog.postgres import fresh_schema
 from vellum.catalog import Catalog
 from vellum.clock import Clock, frozen_clock
 from vellum.demo.site_server import DemoSite
@@ -40,14 +42,49 @@ def fixtures_dir() -> Path:
     return shared_dir() / "fixtures"
 
 
+# Tests here run against both catalog backends: SQLite and PostgreSQL (tests/catalog/postgres.py).
+BOTH_BACKENDS = ("test_catalog.py", "access/", "auth/", "catalog/")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of BOTH_BACKENDS that use the catalog once per backend; with
+    $VELLUM_TEST_CATALOG_BACKENDS (say "postgresql"), every test on those given."""
+    if "catalog_backend" not in metafunc.fixturenames:
+        return
+    chosen = os.environ.get("VELLUM_TEST_CATALOG_BACKENDS", "").strip()
+    where = metafunc.definition.path.relative_to(REPO / "tests").as_posix()
+    if chosen:
+        metafunc.parametrize("catalog_backend", chosen.split(","), indirect=True)
+    elif where.startswith(BOTH_BACKENDS):
+        metafunc.parametrize("catalog_backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def catalog_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str | None]:
+    """None for the SQLite catalog file; else the URL of a fresh PostgreSQL schema, also
+    in $VELLUM_DATABASE_URL for the commands the test runs."""
+    backend = getattr(request, "param", "sqlite")
+    if backend not in ("sqlite", "postgresql"):
+        pytest.fail(f"unknown catalog backend {backend!r}: sqlite or postgresql")
+    if backend == "sqlite":
+        monkeypatch.delenv("VELLUM_DATABASE_URL", raising=False)
+        yield None
+        return
+    with fresh_schema() as url:
+        monkeypatch.setenv("VELLUM_DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, catalog_backend: str | None) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=catalog_backend)
 
 
 @pytest.fixture
 def catalog(settings: Settings) -> Iterator[Catalog]:
-    cat = Catalog(settings.catalog_path)
+    cat = Catalog(settings.catalog_location)
     yield cat
     cat.close()
 

@@ -30,6 +30,9 @@ class Settings:
     # 127.0.0.1:PORT+1); None for both serves everything from one origin (tests only).
     ui_origin: str | None = None
     replay_origin: str | None = None
+    # The catalog's database: None for the SQLite file `catalog_path` (the default), or
+    # a URL such as postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME ($VELLUM_DATABASE_URL).
+    database_url: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
@@ -37,11 +40,22 @@ class Settings:
         chosen = data_dir or os.environ.get("VELLUM_DATA") or DEFAULT_DATA_DIR
         # The crawler's contact URL, set per installation (Heritrix requires one too).
         contact = os.environ.get("VELLUM_CONTACT_URL", "").strip() or CONTACT_URL
-        return cls(data_dir=Path(chosen).resolve(), user_agent=user_agent_for(contact))
+        database_url = os.environ.get("VELLUM_DATABASE_URL", "").strip() or None
+        return cls(
+            data_dir=Path(chosen).resolve(),
+            user_agent=user_agent_for(contact),
+            database_url=database_url,
+        )
 
     @property
     def catalog_path(self) -> Path:
+        """The SQLite catalog file (unused when `database_url` is set)."""
         return self.data_dir / "vellum.db"
+
+    @property
+    def catalog_location(self) -> Path | str:
+        """What `Catalog(...)` opens: the database URL if set, else the SQLite file."""
+        return self.database_url or self.catalog_path
 
     def collection_dir(self, slug: str) -> Path:
         return self.data_dir / "collections" / slug

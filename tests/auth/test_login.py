@@ -5,6 +5,7 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from tests.auth.conftest import PASSWORD, AuthSite, csrf_of, log_in
+from tests.catalog.postgres import stored_bytes
 from vellum.auth.sessions import SESSION_COOKIE
 from vellum.settings import Settings
 
@@ -52,7 +53,7 @@ def test_log_in_sets_a_strict_session_cookie(auth_site: AuthSite, settings: Sett
     session_id = browser.cookies[SESSION_COOKIE]
     assert len(session_id) >= 40
     # Only a digest of the id is stored.
-    assert session_id.encode() not in settings.catalog_path.read_bytes()
+    assert session_id.encode() not in stored_bytes(settings, auth_site.catalog)
 
     account = browser.get("/account")
     assert account.status_code == 200 and "logged in as <strong>alice</strong>" in account.text

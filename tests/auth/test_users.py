@@ -6,6 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.auth.conftest import CHEAP, PASSWORD
+from tests.catalog.postgres import stored_bytes
 from vellum.catalog import Catalog
 from vellum.catalog.users import Users
 from vellum.errors import InvalidInput, NotFound, VellumError
@@ -16,7 +17,7 @@ def test_passwords_are_stored_as_argon2id_only(catalog: Catalog, settings: Setti
     users = Users(catalog)  # the default parameters
     created = users.create("Alice", PASSWORD, admin=True)
     assert created.admin and created.name == "Alice"
-    stored = settings.catalog_path.read_bytes()
+    stored = stored_bytes(settings, catalog)
     assert PASSWORD.encode() not in stored
     assert b"$argon2id$v=19$m=65536,t=3,p=4$" in stored
     assert users.verify("alice", PASSWORD) == created  # names compare without case
@@ -26,10 +27,10 @@ def test_passwords_are_stored_as_argon2id_only(catalog: Catalog, settings: Setti
 
 def test_weaker_hashes_are_upgraded_at_log_in(catalog: Catalog, settings: Settings) -> None:
     Users(catalog, CHEAP).create("alice", PASSWORD)
-    assert b"m=1024,t=1,p=1" in settings.catalog_path.read_bytes()
+    assert b"m=1024,t=1,p=1" in stored_bytes(settings, catalog)
     strong = PasswordHasher()
     assert Users(catalog, strong).verify("alice", PASSWORD) is not None
-    stored = settings.catalog_path.read_bytes()
+    stored = stored_bytes(settings, catalog)
     assert b"m=1024,t=1,p=1" not in stored and b"m=65536,t=3,p=4" in stored
     assert Users(catalog, strong).verify("alice", PASSWORD) is not None
 

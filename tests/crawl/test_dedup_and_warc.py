@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from cdxj_indexer.main import write_cdx_index
 
 from tests.crawl.conftest import CrawlFn, records, warcio_check
@@ -105,3 +106,30 @@ def records_of(path: Path) -> list[tuple[str, dict[str, str]]]:
 
     with path.open("rb") as f:
         return [(r.rec_type, dict(r.rec_headers.headers)) for r in ArchiveIterator(f)]
+
+
+@pytest.mark.parametrize("inline", [200, 0], ids=["thread", "worker-process"])
+def test_duplicates_fetched_together_refer_to_an_earlier_response(
+    crawl: CrawlFn, settings: Settings, monkeypatch: pytest.MonkeyPatch, inline: int
+) -> None:
+    """Many URLs with one body, fetched concurrently: one response, the rest revisits,
+    each written after the response it refers to (groups are made in a thread or a
+    worker process, but appended in the order they were planned)."""
+    from vellum.capture import extraction
+
+    monkeypatch.setattr(extraction, "INLINE_DOCUMENTS", inline)
+    same = Reply(b"<p>" + b"same body " * 500 + b"</p>")
+    routes: dict[str, Reply] = {"/": html("".join(f'<a href="d{i}">d</a>' for i in range(30)))}
+    routes.update({f"/d{i}": same for i in range(30)})
+    with Site(routes) as site:
+        crawl(site.url, sitemaps=False)
+    seen: set[str] = set()
+    responses = revisits = 0
+    for rec_type, headers, _http, _body in records(settings):
+        if rec_type == "response" and headers["WARC-Target-URI"].startswith(site.url + "d"):
+            responses += 1
+        elif rec_type == "revisit":
+            revisits += 1
+            assert headers["WARC-Refers-To"] in seen  # the original came first
+        seen.add(headers.get("WARC-Record-ID", ""))
+    assert (responses, revisits) == (1, 29)

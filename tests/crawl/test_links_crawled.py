@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.crawl.conftest import CrawlFn, records, stored_urls
+import pytest
+
+from tests.crawl.conftest import CrawlFn, records, stored_urls, warcio_check
 from tests.crawl.server import Reply, Site, html
 from vellum.settings import Settings
 
@@ -86,3 +88,60 @@ def test_redirect_chains_loops_and_cross_host(crawl: CrawlFn, settings: Settings
     assert report.stats.by_status["301"] == 1
     urls = stored_urls(settings)
     assert len(urls) == len(set(urls))
+
+
+def _source_site() -> dict[str, Reply]:
+    padding = "<p>" + "x" * 2100 + "</p>"  # above MIN_WORKER_BYTES
+    index = "".join(f'<a href="{p}">{p}</a>' for p in SOURCES)
+    routes: dict[str, Reply] = {"/": html(index + padding)}
+    routes.update({p: html(body + padding) for p, body in SOURCES.items()})
+    return routes
+
+
+def test_links_found_in_the_worker_process_are_the_same() -> None:
+    """Once a crawl is large, HTML is parsed in a worker process: same links as here."""
+    import asyncio
+
+    from vellum.capture.extraction import Preparer
+    from vellum.capture.http import HttpClient
+    from vellum.capture.outlinks import outlinks
+    from vellum.capture.safety import AddressGuard
+
+    with Site(_source_site()) as site:
+
+        async def compare() -> tuple[int, int]:
+            client = HttpClient("Vellum-test", AddressGuard(allow_private=True))
+            extractor = Preparer(inline_documents=0)
+            same = 0
+            try:
+                for path in ["/", *SOURCES]:
+                    exchange = await client.get(site.url + path.lstrip("/"))
+                    found = await extractor.outlinks("L", exchange)
+                    assert found == outlinks("L", exchange), path
+                    same += bool(found)
+            finally:
+                extractor.close()
+                await client.close()
+            return same, extractor.sent
+
+        same, sent = asyncio.run(compare())
+    assert sent == len(SOURCES) + 1  # every page went to the worker
+    assert same == len(SOURCES) + 1  # and every one has links
+
+
+def test_crawl_with_the_worker_process_follows_every_link(
+    crawl: CrawlFn, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vellum.capture import extraction
+
+    monkeypatch.setattr(extraction, "INLINE_DOCUMENTS", 0)
+    routes = _source_site()
+    routes["/style.css"] = Reply(
+        b"@import url('css-imported.css'); p { background: url(\"css-url.png\") }", "text/css"
+    )
+    with Site(routes) as site:
+        crawl(site.url, sitemaps=False)
+        logged = set(site.log)
+    missing = {p for p in EXPECTED if p not in logged and p.split("?")[0] not in logged}
+    assert not missing
+    assert warcio_check(sorted((settings.warc_dir("coll")).glob("*.warc.gz"))).returncode == 0

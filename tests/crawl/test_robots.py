@@ -134,3 +134,36 @@ def _raw(settings: Settings) -> list[tuple[str, dict[str, str], object, bytes]]:
                     (r.rec_type, dict(r.rec_headers.headers), None, r.content_stream().read())
                 )
     return out
+
+
+def test_robots_rules_expire_after_a_day() -> None:
+    """RFC 9309 §2.4: a robots.txt is not used for more than 24 hours; then it is
+    fetched again and its new rules apply."""
+    import asyncio
+
+    from vellum.capture.http import HttpClient
+    from vellum.capture.robots import MAX_AGE, RobotsCache
+    from vellum.capture.safety import AddressGuard
+
+    now = [1000.0]
+    routes = {**PAGES, "/robots.txt": robots("User-agent: *\nDisallow: /private/\n")}
+    with Site(routes) as site:
+
+        async def ask() -> list[bool]:
+            client = HttpClient("Vellum-test", AddressGuard(allow_private=True))
+            cache = RobotsCache(client.get, clock=lambda: now[0])
+            answers = []
+            try:
+                for step in (0.0, MAX_AGE - 1, 2.0, 10.0):
+                    now[0] += step
+                    if step == 2.0:  # the site changed its robots.txt meanwhile
+                        site.routes["/robots.txt"] = robots("User-agent: *\nDisallow: /\n")
+                    rules = await cache.rules_for(site.url + "open.html")
+                    answers.append(rules.allowed(site.url + "open.html", cache.token))
+            finally:
+                await client.close()
+            return answers
+
+        answers = asyncio.run(ask())
+        assert site.count("/robots.txt") == 2  # once, then again after 24 h
+    assert answers == [True, True, False, False]

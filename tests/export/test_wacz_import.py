@@ -19,7 +19,7 @@ from vellum.catalog import Catalog
 from vellum.errors import InvalidInput
 from vellum.export.signing import generate_key, load_signer
 from vellum.export.wacz import WaczOptions, write_wacz
-from vellum.index.wacz_import import import_wacz
+from vellum.index.wacz_import import _PageCounter, import_wacz
 from vellum.replay.app import create_app
 from vellum.settings import Settings
 
@@ -53,6 +53,10 @@ def test_round_trip(web: Web, package: Path) -> None:
     for warc in catalog.warc_files("copy"):  # checksums recorded as for any import
         data = (settings.warc_dir("copy") / warc.filename).read_bytes()
         assert warc.sha1 == hashlib.sha1(data).hexdigest()
+        assert warc.md5 == hashlib.md5(data).hexdigest() and warc.size == len(data)
+    # the extracted copies were moved in: nothing is left where they were staged
+    staged = [p for p in settings.collection_dir("copy").rglob("*") if "import" in p.name]
+    assert staged == []
     body = replayed(settings, catalog, f"/copy/20151229231410id_/{SITE}partners/aimf.html")
     assert body == FIRST_CRAWL[1].body
     # the 2020 revisit of the home page replays the 2015 payload
@@ -224,6 +228,57 @@ def test_bad_package_on_the_command_line(web: Web, package: Path, tmp_path: Path
     out = run(settings.data_dir, "import", "copy", str(package))
     assert out.returncode == 0, out.stderr
     assert len(catalog.warc_files("copy")) == 2
+
+
+def flip_in(*names: str) -> Callable[[str, bytes], tuple[str, bytes]]:
+    def change(name: str, data: bytes) -> tuple[str, bytes]:
+        if name in names:
+            data = data[:50] + bytes([data[50] ^ 1]) + data[51:]
+        return name, data
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("flipped", "named"),
+    [
+        (("pages/pages.jsonl", "archive/crawl-two.warc.gz"), "archive/crawl-two.warc.gz"),
+        (("pages/pages.jsonl",), "pages/pages.jsonl"),
+        (("archive/crawl-one.warc.gz",), "archive/crawl-one.warc.gz"),
+    ],
+)
+def test_the_first_bad_file_listed_is_named(
+    web: Web, package: Path, tmp_path: Path, flipped: tuple[str, ...], named: str
+) -> None:
+    """WARCs and page lists are checked in two threads: whichever finds a problem, the
+    message names the first bad file in the datapackage's order; nothing comes in."""
+    settings, catalog, _ = web
+    bad = rewrite(package, tmp_path / "bad.wacz", flip_in(*flipped))
+    with pytest.raises(InvalidInput, match=f"hash mismatch for {named}: "):
+        import_wacz(settings, catalog, "copy", bad)
+    assert catalog.warc_files("copy") == []
+    assert [p for p in settings.collection_dir("copy").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 1 << 20])
+def test_pages_are_counted_as_they_pass(chunk: int) -> None:
+    lines = [
+        b'{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}',
+        b'{"url": "http://a.test/", "ts": "2020-01-01T00:00:00Z", "text": "{not a line}"}',
+        b"",
+        b'{"url": "http://b.test/", "ts": "2020-01-01T00:00:00Z"}',
+        b'{"url": "http://c.test/", "ts": "2020-01-01T00:00:00Z", "text": "x\\n{y"}',
+    ]
+    for data, pages in (
+        (b"\n".join(lines) + b"\n", 3),
+        (b"\n".join(lines[1:]), 3),  # no header, no final newline
+        (b"\n".join(lines[:1]) + b"\n", 0),
+        (b"", 0),
+    ):
+        counter = _PageCounter()
+        for start in range(0, len(data), chunk):
+            counter.feed(data[start : start + chunk])
+        assert counter.pages == pages, (data, chunk)
 
 
 def test_zlib_bomb_ratio_counts_stored_size() -> None:

@@ -12,7 +12,7 @@ from tests.search.conftest import Page, html, write_warc
 from vellum.catalog import Catalog
 from vellum.index.importer import Importer
 from vellum.search.feed import open_search_index, search_dir, update_search_index
-from vellum.search.model import SearchRequest
+from vellum.search.model import SearchDoc, SearchRequest
 from vellum.search.payloads import Batching, batches_of_file, documents_of_file
 from vellum.search.query import parse_query
 from vellum.search.tantivy_index import TantivySearchIndex
@@ -106,16 +106,16 @@ def test_crash_after_a_commit_inside_a_file_reindexes_it(
     settings: Settings, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     imported(settings, catalog, write_warc(tmp_path / "one.warc.gz", pages(60)))
-    upsert = TantivySearchIndex.upsert
+    add = TantivySearchIndex._add  # every document goes through it on its way in
     calls = [0]
 
-    def failing(self: TantivySearchIndex, doc: object) -> None:
+    def failing(self: TantivySearchIndex, doc: SearchDoc, replace: bool) -> None:
         calls[0] += 1
         if calls[0] == 45:
             raise RuntimeError("power cut")
-        upsert(self, doc)  # type: ignore[arg-type]
+        add(self, doc, replace)
 
-    monkeypatch.setattr(TantivySearchIndex, "upsert", failing)
+    monkeypatch.setattr(TantivySearchIndex, "_add", failing)
     batching = Batching(docs=10, commit_docs=10)
     with pytest.raises(RuntimeError):
         update_search_index(settings, catalog, "big", workers=1, batching=batching)

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import uvloop
+
 from vellum import __version__
 from vellum.capture.config import CrawlConfig, Politeness
 from vellum.capture.dedup import DigestTable
@@ -114,7 +116,14 @@ class Crawler:
         record_id: IdFactory = uuid_record_id,
         observer: Observer = lambda _e: None,
         contact: str | None = None,
+        on_crawl: Callable[[Crawl], None] | None = None,
+        catalog_files: bool = True,
     ) -> None:
+        # on_crawl: told the new crawl's row before it starts (crawl jobs record its id).
+        # catalog_files=False: WARC files are not added to the collection's catalog rows
+        # (a test crawl's quarantine; `settings` then points at the quarantine directory).
+        self._on_crawl = on_crawl
+        self._catalog_files = catalog_files
         self._settings = settings
         self._catalog = catalog
         self._clock = clock
@@ -153,6 +162,8 @@ class Crawler:
             collection, [s.url for s in config.seeds], config.max_hops
         )
         save_config(self._catalog, crawl.id, config.to_json())
+        if self._on_crawl is not None:
+            self._on_crawl(crawl)
         return self._session(collection, crawl, config, resumed=False)
 
     def resume(self, slug: str, crawl_id: int | None = None) -> CrawlReport:
@@ -209,7 +220,7 @@ class Crawler:
         groups = self._repair(warc_dir, files, frontier.get_meta("checkpoint")) if resumed else []
         index.recover()
         for name in files:
-            if (warc_dir / name).exists():
+            if self._catalog_files and (warc_dir / name).exists():
                 register_warc_file(self._catalog, slug, warc_dir / name)
         stats.warc_files = [n for n in files if (warc_dir / n).exists()]
         if not resumed and digests is not None:
@@ -248,7 +259,8 @@ class Crawler:
 
         def closed(path: Path) -> None:
             index.seal(path.name)
-            register_warc_file(self._catalog, slug, path)
+            if self._catalog_files:
+                register_warc_file(self._catalog, slug, path)
             stats.warc_files.append(path.name)
 
         writer.on_open, writer.on_close = opened, closed
@@ -262,7 +274,8 @@ class Crawler:
         engine.checkpoint()
         status = "failed"
         try:
-            stats.stop_reason = asyncio.run(engine.run())
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                stats.stop_reason = runner.run(engine.run())
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"

@@ -18,12 +18,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from vellum.capture.config import CrawlConfig
 from vellum.capture.dedup import DigestTable, dedupable
+from vellum.capture.extraction import Preparer
 from vellum.capture.fetch import FetchError
 from vellum.capture.frontier import DONE, FAILED, SKIPPED, Entry, Frontier
+from vellum.capture.grouping import Plan, make_records
 from vellum.capture.http import HttpClient
 from vellum.capture.outlinks import normalize, outlinks
 from vellum.capture.report import CrawlStats
@@ -39,8 +42,6 @@ from vellum.warc.writer import (
     IdFactory,
     StoredRecord,
     WarcFileWriter,
-    exchange_records,
-    metadata_record,
     sha1_digest,
 )
 
@@ -70,6 +71,16 @@ class _Host:
     documents: int = 0
     bytes: int = 0
     failures: int = 0
+
+
+def _pass_turn(mine: asyncio.Future[None], previous: asyncio.Future[None] | None) -> None:
+    """Let the next group be written: now, or once the group before this one is."""
+    if mine.done():
+        return
+    if previous is None or previous.done():
+        mine.set_result(None)
+    else:
+        previous.add_done_callback(lambda _f: None if mine.done() else mine.set_result(None))
 
 
 def retry_after(exchange: HttpExchange, now: float) -> float | None:
@@ -128,6 +139,10 @@ class CrawlEngine:
         self._offered: set[str] = set()
         self._seed_origins = {origin_of(s.url) for s in config.seeds}
         self._sitemaps_offered: set[str] = set()
+        # digest -> (record id, URL, date) of responses composed but not yet written
+        self._unwritten: dict[str, tuple[str, str, datetime]] = {}
+        self.preparer = Preparer()
+        self._last_write: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
         self._last_checkpoint = time.monotonic()
         self._started = time.monotonic()
@@ -175,6 +190,7 @@ class CrawlEngine:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.close()
+            self.preparer.close()
         self.checkpoint()
         return self._stop
 
@@ -307,7 +323,7 @@ class CrawlEngine:
             self._requeue(entry)
             self._emit(entry.url, exchange.status, 0, f"backing off {wait:g} s")
             return
-        self.store(entry, exchange)
+        await self.store_async(entry, exchange)
 
     def _requeue(self, entry: Entry) -> None:
         self.frontier.requeue(entry)
@@ -336,30 +352,61 @@ class CrawlEngine:
 
     def store(self, entry: Entry, exchange: HttpExchange) -> StoredRecord:
         """Write the exchange (or a revisit), index it, then offer its links."""
+        # Written at once, so it may not refer to a group that is written after it.
+        plan = self._plan(entry, exchange, unwritten=False)
         links = outlinks(entry.path, exchange)
+        stored = self.writer.write_group(make_records(plan, exchange, links))
+        return self._stored(entry, exchange, plan, links, stored[0])
+
+    async def store_async(self, entry: Entry, exchange: HttpExchange) -> StoredRecord:
+        """`store`, with links and records made in a worker process or thread meanwhile.
+
+        Groups are appended in the order they were planned (each waits for the one
+        before), so that an original precedes its revisits in the WARC."""
+        plan = self._plan(entry, exchange)
+        previous, mine = self._last_write, asyncio.get_running_loop().create_future()
+        self._last_write = mine
+        try:
+            links, prepared = await self.preparer.group(plan, exchange)
+            if previous is not None and not previous.done():
+                await asyncio.shield(previous)
+            stored = self.writer.write_prepared(prepared)
+            return self._stored(entry, exchange, plan, links, stored[0])
+        finally:
+            _pass_turn(mine, previous)
+
+    def _plan(self, entry: Entry, exchange: HttpExchange, unwritten: bool = True) -> Plan:
+        """Record ids, and whether the payload is stored already (then: a revisit); with
+        `unwritten`, a payload planned but not written yet counts as stored."""
         revisit_of = None
-        duplicate = False
         digest = ""
         if self.digests is not None and dedupable(
             exchange.status, len(exchange.body), exchange.truncated
         ):
             digest = sha1_digest(exchange.body)
-            original = self.digests.find(digest)
-            if original is not None:
-                revisit_of = (original.record_id, original.url, original.date)
-                duplicate = True
+            revisit_of = self._unwritten.get(digest) if unwritten else None
+            if revisit_of is None:
+                original = self.digests.find(digest)
+                if original is not None:
+                    revisit_of = (original.record_id, original.url, original.date)
         response_id, request_id = self.record_id(), self.record_id()
-        response, request = exchange_records(
-            exchange, response_id, request_id, revisit_of, digest or None
-        )
-        values = [("hopsFromSeed", entry.path or "-")]
-        if entry.via:
-            values.append(("via", entry.via))
-        values += [("outlink", f"{url} {letter}") for url, letter in links]
-        metadata = metadata_record(
-            self.record_id(), exchange.url, exchange.date, response_id, values
-        )
-        stored = self.writer.write_group([response, request, metadata])[0]
+        metadata_id = self.record_id()
+        if digest and revisit_of is None:
+            self._unwritten[digest] = (response_id, exchange.url, exchange.date)
+        return Plan(
+            entry.path, entry.via, response_id, request_id, metadata_id, revisit_of, digest,
+            self.writer.gzip_level,
+        )  # fmt: skip
+
+    def _stored(
+        self,
+        entry: Entry,
+        exchange: HttpExchange,
+        plan: Plan,
+        links: list[tuple[str, str]],
+        stored: StoredRecord,
+    ) -> StoredRecord:
+        """Index what was written, update the totals, offer the links."""
         self.index.append(
             stored.filename,
             [
@@ -375,8 +422,10 @@ class CrawlEngine:
                 )
             ],
         )
+        digest, duplicate = plan.digest, plan.revisit_of is not None
         if self.digests is not None and digest and not duplicate:
-            self.digests.add(digest, exchange.url, exchange.date, response_id)
+            self.digests.add(digest, exchange.url, exchange.date, stored.record_id)
+            self._unwritten.pop(digest, None)
         self.frontier.finish(entry.key, DONE)
         size = len(exchange.body)
         host = self._host(entry.host)

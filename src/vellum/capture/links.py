@@ -100,24 +100,70 @@ def decode_html(html: bytes, encoding: str | None = None) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _absolute(base: str, raw: str | None) -> str | None:
-    """`raw` resolved against `base` without fragment, if it is an http(s) URL."""
+def _directory(base: str) -> str | None:
+    """`base` up to its last "/" (past it, the base plays no part in resolving a path).
+
+    None when `base` has no path to speak of (``http://host``)."""
+    path = base.partition("#")[0].partition("?")[0]
+    return path[: path.rfind("/") + 1] if path.count("/") >= 3 else None
+
+
+def _absolute(base: str, raw: str | None, directory: str | None = None) -> str | None:
+    """`raw` resolved against `base` without fragment, if it is an http(s) URL.
+
+    `directory` is `_directory(base)`, when the caller has it already."""
     if not raw:
         return None
     url = raw.strip(_WS)
     if not url or url[0] == "#":
         return None
+    if "#" in url:  # the fragment plays no part in resolving, and is dropped
+        url = url.partition("#")[0]
     if url[0] != "?":
-        # Past its last "/", the base plays no part: resolve against the directory, cached
-        # (pages of one site repeat the same references in the same directories).
-        path = base.partition("#")[0].partition("?")[0]
-        if path.count("/") >= 3:
-            return _resolve(path[: path.rfind("/") + 1], url)
+        # Resolve against the directory, cached: pages of one site repeat the same
+        # references in the same directories.
+        if directory is None:
+            directory = _directory(base)
+        if directory is not None:
+            return _resolve(directory, url)
     return _resolve(base, url)
+
+
+# A relative-path reference with nothing urljoin would treat specially: no scheme, query,
+# fragment, backslash or leading "/".
+_PLAIN_REF = re.compile(r"[A-Za-z0-9_~!$&'()*+,;=@%./-]+\Z")
+
+
+def _join_plain(directory: str, url: str) -> str | None:
+    """`url` (a plain relative path) resolved against `directory` (ending in "/"), as
+    urljoin would, for the common forms; None for the others."""
+    if url[0] == "/" or not _PLAIN_REF.match(url):
+        return None
+    ups = 0
+    while url.startswith("../", ups * 3):
+        ups += 1
+    rest = url[ups * 3 :]
+    if "/." in "/" + rest or "//" in "/" + rest:
+        return None  # other dot segments, empty segments: leave them to urljoin
+    root = directory.find("/", directory.find("//") + 2)
+    if root < 0:
+        return None
+    path = directory[root:]
+    if "//" in path:
+        return None
+    for _ in range(ups):
+        if path == "/":
+            break
+        path = path[: path.rstrip("/").rfind("/") + 1]
+    return directory[:root] + path + rest
 
 
 @lru_cache(maxsize=1 << 14)
 def _resolve(base: str, url: str) -> str | None:
+    if base[-1] == "/" and base.startswith(("http://", "https://")):
+        plain = _join_plain(base, url)
+        if plain is not None:
+            return plain
     try:
         absolute = urljoin(base, url)
     except ValueError:  # e.g. an invalid IPv6 host
@@ -129,20 +175,18 @@ def _resolve(base: str, url: str) -> str | None:
     return absolute
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self._seen: set[str] = set()
-
-    def add(self, url: str | None) -> None:
-        if url is not None and url not in self._seen:
-            self._seen.add(url)
-            self.urls.append(url)
+def _unique(urls: list[str | None]) -> list[str]:
+    """`urls` without Nones and repeats, first occurrences in order."""
+    return [u for u in dict.fromkeys(urls) if u is not None]
 
 
-def _css_links(css: str, base_url: str, into: _Collector) -> None:
+def _css_links(
+    css: str, base_url: str, into: list[str | None], directory: str | None = None
+) -> None:
+    if "(" not in css and "@" not in css:
+        return  # no url(), image-set() or @import: the common inline style
     for tok in css_urls(css):
-        into.add(_absolute(base_url, css_unescape(css[tok.start : tok.end])))
+        into.append(_absolute(base_url, css_unescape(css[tok.start : tok.end]), directory))
 
 
 def extract_css_links(css: str, base_url: str) -> list[str]:
@@ -150,9 +194,9 @@ def extract_css_links(css: str, base_url: str) -> list[str]:
 
     Resolved against `base_url` (the stylesheet's own URL), deduplicated, in order.
     """
-    found = _Collector()
+    found: list[str | None] = []
     _css_links(css, base_url, found)
-    return found.urls
+    return _unique(found)
 
 
 # --------------------------------------------------------------------------------------
@@ -192,12 +236,21 @@ _PAGE_ATTRS: dict[str, tuple[str, ...]] = {
     "frame": ("src",),
 }
 _SRCSET_TAGS = frozenset({"img", "source"})
-# Every element the loop below looks at: those that can hold a URL, and any with a
-# style or xlink:href attribute.
-_LINKING = (
-    ", ".join((*_RESOURCE_ATTRS, *_PAGE_ATTRS, "link", "style", "meta", "form", "input", "[style]"))
-    + ", [xlink\\:href]"
-)
+
+
+def _selector() -> str:
+    """Every element the loop below looks at: those with an attribute that can hold a
+    URL (so that the C matcher skips the many that have none), `<style>`, and any with
+    a style or xlink:href attribute."""
+    wanted = [f"{tag}[{name}]" for tag, names in _RESOURCE_ATTRS.items() for name in names]
+    wanted += [f"{tag}[{name}]" for tag, names in _PAGE_ATTRS.items() for name in names]
+    wanted += [f"{tag}[srcset]" for tag in sorted(_SRCSET_TAGS)]
+    wanted += ["link[href]", "link[imagesrcset]", "style", "meta[http-equiv]", "form[action]"]
+    wanted += ["input[src]", "[style]", "[xlink:href]"]
+    return ", ".join(w.replace("xlink:href", "xlink\\:href") for w in wanted)
+
+
+_LINKING = _selector()
 
 
 def _document_base(tree: LexborHTMLParser, base_url: str) -> str:
@@ -209,10 +262,12 @@ def _document_base(tree: LexborHTMLParser, base_url: str) -> str:
     return resolved if resolved is not None else base_url
 
 
-def _add_srcset(value: str | None, base: str, into: _Collector) -> None:
+def _add_srcset(
+    value: str | None, base: str, into: list[str | None], directory: str | None
+) -> None:
     if value:
         for start, end in srcset_url_spans(value):
-            into.add(_absolute(base, value[start:end]))
+            into.append(_absolute(base, value[start:end], directory))
 
 
 def extract_html_links(html: bytes, base_url: str, encoding: str | None = None) -> Links:
@@ -224,14 +279,17 @@ def extract_html_links(html: bytes, base_url: str, encoding: str | None = None) 
     text = decode_html(html, encoding)
     tree = LexborHTMLParser(text)
     base = _document_base(tree, base_url)
-    pages = _Collector()
-    resources = _Collector()
+    directory = _directory(base)
+    pages: list[str | None] = []
+    resources: list[str | None] = []
+    page, resource = pages.append, resources.append
 
     seen: set[int] = set()
     for node in tree.css(_LINKING):  # the matching is done in C; a node may come twice
-        if node.mem_id in seen:
+        mem_id = node.mem_id
+        if mem_id in seen:
             continue
-        seen.add(node.mem_id)
+        seen.add(mem_id)
         tag = node.tag
         if tag is None:
             continue
@@ -241,41 +299,45 @@ def extract_html_links(html: bytes, base_url: str, encoding: str | None = None) 
         names = _RESOURCE_ATTRS.get(tag)
         if names is not None:
             for name in names:
-                resources.add(_absolute(base, attrs.get(name)))
+                value = attrs.get(name)
+                if value:
+                    resource(_absolute(base, value, directory))
             if tag in _SRCSET_TAGS:
-                _add_srcset(attrs.get("srcset"), base, resources)
+                _add_srcset(attrs.get("srcset"), base, resources, directory)
         elif (names := _PAGE_ATTRS.get(tag)) is not None:
             for name in names:
-                pages.add(_absolute(base, attrs.get(name)))
+                value = attrs.get(name)
+                if value:
+                    page(_absolute(base, value, directory))
         elif tag == "link":
             rels = set((attrs.get("rel") or "").lower().split())
             if rels & _RESOURCE_RELS:
-                resources.add(_absolute(base, attrs.get("href")))
-                _add_srcset(attrs.get("imagesrcset"), base, resources)
+                resource(_absolute(base, attrs.get("href"), directory))
+                _add_srcset(attrs.get("imagesrcset"), base, resources, directory)
             elif rels & _PAGE_RELS:
-                pages.add(_absolute(base, attrs.get("href")))
+                page(_absolute(base, attrs.get("href"), directory))
         elif tag == "style":
-            _css_links(node.text(deep=True), base, resources)
+            _css_links(node.text(deep=True), base, resources, directory)
         elif tag == "meta":
             equiv = (attrs.get("http-equiv") or "").strip().lower()
             content = attrs.get("content")
             if equiv == "refresh" and content:
                 span = meta_refresh_url_span(content)
                 if span is not None:
-                    pages.add(_absolute(base, content[span[0] : span[1]]))
+                    page(_absolute(base, content[span[0] : span[1]], directory))
         elif tag == "form":
             # Missing or invalid methods mean GET; only "post" and "dialog" do not.
             method = (attrs.get("method") or "").strip().lower()
             if method not in ("post", "dialog"):
-                pages.add(_absolute(base, attrs.get("action")))
+                page(_absolute(base, attrs.get("action"), directory))
         elif tag == "input":
             if (attrs.get("type") or "").strip().lower() == "image":
-                resources.add(_absolute(base, attrs.get("src")))
+                resource(_absolute(base, attrs.get("src"), directory))
         elif "xlink:href" in attrs:
-            resources.add(_absolute(base, attrs.get("xlink:href")))
+            resource(_absolute(base, attrs.get("xlink:href"), directory))
 
         style = attrs.get("style")
         if style:
-            _css_links(style, base, resources)
+            _css_links(style, base, resources, directory)
 
-    return Links(pages=pages.urls, resources=resources.urls)
+    return Links(pages=_unique(pages), resources=_unique(resources))

@@ -8,6 +8,7 @@ as "allow" (Heritrix's archival habit; the choice is recorded in warcinfo).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +21,7 @@ from vellum.warc.exchange import HttpExchange
 
 MAX_ROBOTS_BYTES = 500 * 1024
 MAX_REDIRECTS = 5
+MAX_AGE = 24 * 3600.0  # seconds a fetched robots.txt is used (RFC 9309 §2.4: at most 24 h)
 PRODUCT_TOKEN = "vellum"  # the user-agent name robots.txt groups are matched against
 
 AsyncFetcher = Callable[[str], Awaitable[HttpExchange]]
@@ -64,7 +66,8 @@ def origin_of(url: str) -> str:
 class RobotsCache:
     """Fetches robots.txt once per origin (concurrent askers wait for the one fetch).
 
-    Every robots.txt response is handed to `on_fetch` so it can be archived.
+    Every robots.txt response is handed to `on_fetch` so it can be archived. Rules are
+    used for `max_age` seconds (by `clock`, monotonic), then fetched again.
     """
 
     def __init__(
@@ -73,25 +76,39 @@ class RobotsCache:
         product_token: str = PRODUCT_TOKEN,
         on_fetch: Callable[[HttpExchange], None] = lambda _ex: None,
         unavailable_allows: bool = False,
+        max_age: float = MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetcher
         self.token = product_token
         self._on_fetch = on_fetch
         self.unavailable_allows = unavailable_allows
+        self.max_age = max_age
+        self._clock = clock
         self._rules: dict[str, RobotsRules] = {}
+        self._fetched: dict[str, float] = {}  # origin -> when its rules were had
         self._pending: dict[str, asyncio.Future[RobotsRules]] = {}
 
     def known(self, url: str) -> RobotsRules | None:
-        """The rules for the URL's origin if already fetched."""
-        return self._rules.get(origin_of(url))
+        """The rules for the URL's origin if already fetched (and not expired)."""
+        return self._fresh(origin_of(url))
 
     def preload(self, origin: str, rules: RobotsRules) -> None:
-        """Rules found another way (a resumed crawl reads them from its WARC)."""
+        """Rules found another way (a resumed crawl reads them from its WARC); they
+        expire `max_age` seconds from now."""
         self._rules[origin] = rules
+        self._fetched[origin] = self._clock()
+
+    def _fresh(self, origin: str) -> RobotsRules | None:
+        rules = self._rules.get(origin)
+        if rules is not None and self._clock() - self._fetched[origin] >= self.max_age:
+            del self._rules[origin]
+            return None
+        return rules
 
     async def rules_for(self, url: str) -> RobotsRules:
         origin = origin_of(url)
-        rules = self._rules.get(origin)
+        rules = self._fresh(origin)
         if rules is not None:
             return rules
         pending = self._pending.get(origin)
@@ -108,6 +125,7 @@ class RobotsCache:
         finally:
             self._pending.pop(origin, None)
         self._rules[origin] = rules
+        self._fetched[origin] = self._clock()
         future.set_result(rules)
         return rules
 

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+import vellum.catalog.utc  # noqa: F401  (stores every time in UTC)
+from vellum.catalog.database import (
+    display_url,
+    ensure_schema,
+    exc_reason,
+    is_sqlite,
+    make_engine,
+    sqlite_url,
+)
+from vellum.catalog.generation import read_generation, track_writes
 from vellum.catalog.models import (
     ApiTokenRow,
-    Base,
     CollectionRow,
     CrawlRow,
     OrganizationRow,
@@ -90,30 +98,65 @@ class WarcFile:
 
 
 class Catalog:
-    """Organizations, collections and crawls stored in SQLite through SQLAlchemy."""
+    """Organizations, collections and crawls in SQLite (default) or PostgreSQL.
 
-    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+    `location` is a SQLite file's path, or a database URL (sqlite:///PATH or
+    postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME). Opening brings the schema to
+    the newest revision (see catalog/database.py).
+    """
+
+    def __init__(self, location: Path | str, clock: Clock = system_clock) -> None:
         self._clock = clock
+        url = sqlite_url(location) if isinstance(location, Path) else location
+        where = str(location) if isinstance(location, Path) else display_url(url)
+        self._engine = make_engine(url)
+        self.url = self._engine.url
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise VellumError(
-                f"cannot create data directory {path.parent}: {exc.strerror}"
-            ) from None
-        self._engine = _sqlite_engine(path)
-        try:
-            Base.metadata.create_all(self._engine)
-        except OperationalError as exc:
-            raise VellumError(f"cannot open catalog {path}: {exc.orig}") from None
+            ensure_schema(self._engine, where)
+        except VellumError:
+            self._engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise VellumError(f"cannot open catalog {where}: {exc_reason(exc)}") from None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._local_writes = 0
+        track_writes(self._sessions, self._committed)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the catalog is a SQLite file (else a PostgreSQL database)."""
+        return is_sqlite(self._engine)
+
+    @property
+    def local_writes(self) -> int:
+        """How many writing transactions this Catalog (this process) has committed."""
+        return self._local_writes
+
+    def _committed(self) -> None:
+        self._local_writes += 1
+
+    def generation(self) -> int:
+        """A number that changes with every write committed through any Catalog."""
+        with self._engine.connect() as conn:
+            return read_generation(conn)
 
     def close(self) -> None:
         self._engine.dispose()
 
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except DataError as exc:  # PostgreSQL checks lengths and ranges; SQLite does not
+            raise InvalidInput(f"a value does not fit the catalog: {exc_reason(exc)}") from None
 
     def transaction(self) -> AbstractContextManager[Session]:
         """A session in a transaction, for catalog modules beside this one (users, logins)."""
@@ -323,19 +366,6 @@ class Catalog:
             return _warc_file(row, row.collection.slug) if row is not None else None
 
 
-def _sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    return engine
-
-
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -379,7 +409,7 @@ def _warc_file(row: WarcFileRow, slug: str) -> WarcFile:
 
 
 def _aware(dt: datetime) -> datetime:
-    """SQLite drops time zones; every stored time is UTC."""
+    """SQLite drops time zones (PostgreSQL keeps them); every stored time is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 

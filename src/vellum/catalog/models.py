@@ -12,6 +12,15 @@ class Base(DeclarativeBase):
     """Declarative base of every catalog table."""
 
 
+class CatalogGenerationRow(Base):
+    """One row counting the catalog's committed writes: caches elsewhere compare it."""
+
+    __tablename__ = "catalog_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class OrganizationRow(Base):
     __tablename__ = "organization"
 
@@ -53,7 +62,7 @@ class CrawlRow(Base):
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     fetched: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
-    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # may pass 2 GiB
     test: Mapped[bool] = mapped_column(default=False)  # a test crawl: WARCs in quarantine
 
     collection: Mapped[CollectionRow] = relationship()

@@ -18,7 +18,7 @@ class CliContext:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.settings.catalog_path)
+            self._catalog = Catalog(self.settings.catalog_location)
         return self._catalog
 
 

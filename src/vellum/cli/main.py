@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from vellum import __version__
+from vellum.catalog.collections import CollectionFields, Collections
+from vellum.catalog.organizations import OrganizationFields, Organizations
+from vellum.cli.admin_cmd import describe, dublin_core_options, picked_dublin_core
+from vellum.cli.admin_cmd import install as install_admin_commands
 from vellum.cli.context import CliContext, pass_context
 from vellum.errors import VellumError
 from vellum.settings import Settings
@@ -45,11 +50,15 @@ def org() -> None:
 @org.command("create")
 @click.argument("name")
 @click.option("--acronym", required=True, help="Short name, such as UNESCO.")
+@click.option("--contact", default="", help="An e-mail address or a URL.")
+@click.option("--logo-url", default="", help="The logo's http(s) URL.")
 @pass_context
-def org_create(obj: CliContext, name: str, acronym: str) -> None:
+def org_create(obj: CliContext, name: str, acronym: str, contact: str, logo_url: str) -> None:
     """Add an organization NAME."""
-    created = obj.catalog.create_organization(name, acronym)
-    console.print(f"Created organization {created.name} ({created.acronym})")
+    created = Organizations(obj.catalog).create(
+        OrganizationFields(name, acronym, contact, logo_url)
+    )
+    console.print(f"Created organization {created.name} ({created.acronym})", markup=False)
 
 
 @org.command("list")
@@ -76,15 +85,25 @@ def collection() -> None:
 @click.option("--title", required=True, help="Title shown in the banner and the portal.")
 @click.option("--description", default="", help="What the collection holds.")
 @click.option("--private", is_flag=True, help="Hide the collection from the public.")
+@dublin_core_options
 @pass_context
 def collection_create(
-    obj: CliContext, slug: str, organization: str, title: str, description: str, private: bool
+    obj: CliContext,
+    /,
+    slug: str,
+    organization: str,
+    title: str,
+    description: str,
+    private: bool,
+    embargo_days: int | None,
+    **dc: tuple[str, ...],
 ) -> None:
     """Add a collection SLUG (lowercase letters, digits and '-'; used in replay URLs)."""
-    created = obj.catalog.create_collection(slug, organization, title, description, not private)
-    console.print(
-        f"Created collection {created.slug} ({created.title!r}) for {created.organization.name}"
+    fields = CollectionFields(
+        title, organization, description, not private, picked_dublin_core(dc), embargo_days or 0
     )
+    created = Collections(obj.catalog).create(slug, fields)
+    console.print(f"Created collection {describe(created)}", markup=False)
 
 
 @collection.command("list")
@@ -179,10 +198,19 @@ def serve(
     from vellum.replay.workers import fork_workers, stop_workers
 
     # Fork before the catalog is opened: each process opens its own.
+    parent = os.getpid()
     children, socks = fork_workers(workers, [ui_sock, replay_sock])
+    scheduler = None
+    if os.getpid() == parent:  # crawl jobs are started by the parent process only
+        from vellum.jobs.scheduler import Scheduler
+
+        scheduler = Scheduler(settings, obj.catalog)
+        scheduler.start()
     try:
         run(create_app(settings, obj.catalog), *socks)
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         stop_workers(children)
 
 
@@ -224,10 +252,13 @@ def main() -> None:
 
 
 from vellum.cli.crawl_cmd import crawl  # noqa: E402
+from vellum.cli.crawljob_cmd import crawl_job, worker  # noqa: E402
+from vellum.cli.db_cmd import db  # noqa: E402
 from vellum.cli.export_cmd import export  # noqa: E402
 from vellum.cli.import_cmd import import_warcs  # noqa: E402
 from vellum.cli.index_cmd import index  # noqa: E402
 from vellum.cli.search_cmd import search  # noqa: E402
+from vellum.cli.seed_cmd import seed  # noqa: E402
 from vellum.cli.token_cmd import token  # noqa: E402
 from vellum.cli.user_cmd import user  # noqa: E402
 
@@ -238,3 +269,8 @@ cli.add_command(token)
 cli.add_command(user)
 cli.add_command(index)
 cli.add_command(search)
+cli.add_command(seed)
+cli.add_command(crawl_job)
+cli.add_command(db)
+cli.add_command(worker)
+install_admin_commands(cli, org, collection)

@@ -6,12 +6,9 @@ import codecs
 import hashlib
 import html
 import json
-import multiprocessing
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import detect_encoding
@@ -21,21 +18,24 @@ from vellum.errors import VellumError
 from vellum.index.cdxj import Capture
 from vellum.urls.timestamps import from_timestamp
 from vellum.warc.encoding import charset_of, decode_content
-from vellum.warc.reader import read_record
+from vellum.warc.reader import ArchivedRecord, read_record
 
 __all__ = [
     "PAGES_HEADER",
     "PageTasks",
     "Resolver",
+    "entry_of_record",
     "is_page",
     "page_entry",
+    "pages_header",
+    "parse_task",
     "rfc3339",
-    "write_pages",
 ]
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
 _PAGE_MIMES = ("text/html", "application/xhtml+xml")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_TITLE_BYTES = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _TITLE_WINDOW = 16384  # bytes of a page searched for its title
 
 
@@ -64,12 +64,23 @@ def page_entry(
     `url` and `timestamp` are those the page is listed under, if not the capture's own
     (a revisit listed with its original's text). Without `text`, only the title is read.
     """
-    url, timestamp = url or capture.url, timestamp or capture.timestamp
-    title, words = "", ""
     try:
         record = read_record(warc, capture.offset, capture.length)
     except VellumError:
         record = None
+    return entry_of_record(record, capture, url, timestamp, text)
+
+
+def entry_of_record(
+    record: ArchivedRecord | None,
+    capture: Capture,
+    url: str | None = None,
+    timestamp: str | None = None,
+    text: bool = True,
+) -> str:
+    """The JSON line of one page from its record, already read (None: unreadable)."""
+    url, timestamp = url or capture.url, timestamp or capture.timestamp
+    title, words = "", ""
     if record is not None:
         body = decode_content(record.body, record.header("Content-Encoding"))
         title, words = _title_and_text(body, charset_of(record.header("Content-Type")), text)
@@ -92,8 +103,17 @@ def _codec(encoding: str) -> str:
 
 def _title_and_text(body: bytes, charset: str | None, text: bool = True) -> tuple[str, str]:
     """The page's title and its visible text (scripts, styles and markup left out)."""
-    encoding = charset or detect_encoding(body, max_len=8192, from_html_meta=True) or "utf-8"
     if not text:  # the title alone: no need to parse the whole document
+        found_bytes = _TITLE_BYTES.search(body, 0, _TITLE_WINDOW)
+        if found_bytes is not None:  # an ASCII-compatible encoding: decode the title only
+            raw = found_bytes.group(1)
+            if raw.isascii():
+                return " ".join(html.unescape(raw.decode("ascii")).split()), ""
+            encoding = charset or detect_encoding(body, max_len=8192, from_html_meta=True)
+            decoded = raw.decode(_codec(encoding or "utf-8"), "replace")
+            return " ".join(html.unescape(decoded).split()), ""
+    encoding = charset or detect_encoding(body, max_len=8192, from_html_meta=True) or "utf-8"
+    if not text:  # no title found in the bytes (UTF-16, say): decode and look again
         head = body[:_TITLE_WINDOW].decode(_codec(encoding), "replace")
         found = _TITLE.search(head)
         return (" ".join(html.unescape(found.group(1)).split()) if found else ""), ""
@@ -115,13 +135,16 @@ class PageTasks:
 
     A revisit of a page is a page too (a later visit of it, perhaps the only one a
     subset holds): its title and text come from the capture holding its payload.
+    Each task is a line that sorts by source file (in the order first met) and offset,
+    so that a worker can read each file once, front to back (`vellum.export.page_pool`).
     """
 
     def __init__(self, path: Path, resolve: Resolver | None = None, text: bool = True) -> None:
         self.path = path
         self._resolve = resolve
         self.text = text
-        self._out = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self._out = open(path, "wb")  # noqa: SIM115
+        self._files: dict[Path, int] = {}
         self.count = 0
 
     def offer(self, capture: Capture, warc: Path) -> None:
@@ -133,44 +156,31 @@ class PageTasks:
                 return
             source, where = found
         if is_page(source):
-            task = [str(where), source.to_line(), capture.url, capture.timestamp, self.text]
-            self._out.write(json.dumps(task) + "\n")
+            number = self._files.setdefault(where, len(self._files))
+            task = json.dumps([str(where), source.to_line(), capture.url, capture.timestamp])
+            self._out.write(f"{number:08d} {source.offset:016d} {task}\n".encode())
             self.count += 1
 
     def close(self) -> None:
         self._out.close()
 
-    def tasks(self) -> Iterator[str]:
-        with open(self.path, encoding="utf-8") as f:
-            yield from f
+    def tasks(self) -> Iterator[bytes]:
+        """The task lines, as noted (not sorted)."""
+        self.close()
+        with open(self.path, "rb") as f:
+            for line in f:
+                yield line.rstrip(b"\n")
 
 
-def write_pages(tasks: PageTasks, out: IO[str], workers: int | None = None) -> int:
-    """Write the header and one line per page noted, in the order noted; returns pages.
+def parse_task(line: bytes) -> tuple[str, Capture, str, str]:
+    """A task line: the WARC file to read, the capture there, the URL and time listed."""
+    warc, capture_line, url, timestamp = json.loads(line.split(b" ", 2)[2])
+    return warc, Capture.from_line(capture_line), url, timestamp
 
-    Titles and texts are extracted in a pool of processes (one per core by default):
-    it is the costly part of a package with many pages.
-    """
-    tasks.close()
+
+def pages_header(text: bool) -> str:
+    """The first line of `pages.jsonl`."""
     header = (
-        dict(PAGES_HEADER)
-        if tasks.text
-        else {k: v for k, v in PAGES_HEADER.items() if k != "hasText"}
+        dict(PAGES_HEADER) if text else {k: v for k, v in PAGES_HEADER.items() if k != "hasText"}
     )
-    out.write(json.dumps(header) + "\n")
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or tasks.count < 64:
-        for line in map(_entry_of_task, tasks.tasks()):
-            out.write(line + "\n")
-        return tasks.count
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(workers) as pool:
-        for line in pool.imap(_entry_of_task, tasks.tasks(), chunksize=64):
-            out.write(line + "\n")
-    return tasks.count
-
-
-def _entry_of_task(task: str) -> str:
-    warc, line, url, timestamp, text = json.loads(task)
-    return page_entry(Capture.from_line(line), Path(warc), url, timestamp, text)
+    return json.dumps(header)

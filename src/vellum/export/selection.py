@@ -9,9 +9,10 @@ record. A revisit taken whose original payload is left out brings that original 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from vellum.access.exclusions import AccessRules, Rules
 from vellum.catalog.catalog import Catalog, Crawl, WarcFile
 from vellum.errors import InvalidInput, NotFound
 from vellum.index.cdxj import Capture
@@ -21,7 +22,14 @@ from vellum.index.store import IndexStore
 from vellum.settings import Settings
 from vellum.urls.timestamps import is_timestamp, pad_high, pad_low
 
-__all__ = ["ExportFile", "Selection", "crawl_of_files", "original_of", "plan_export"]
+__all__ = [
+    "ExportFile",
+    "Selection",
+    "crawl_of_files",
+    "original_of",
+    "plan_export",
+    "without_take_downs",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class Selection:
     from_ts: str | None = None
     to_ts: str | None = None
     url_prefix: str | None = None
+    excluded: Rules | None = None  # the collection's take-downs (set by `plan_export`)
 
     def __post_init__(self) -> None:
         for name in ("from_ts", "to_ts"):
@@ -47,7 +56,7 @@ class Selection:
     @property
     def by_record(self) -> bool:
         """Whether records are chosen one by one (else whole files are)."""
-        return bool(self.from_ts or self.to_ts or self.url_prefix)
+        return bool(self.from_ts or self.to_ts or self.url_prefix or self.excluded)
 
     @property
     def is_everything(self) -> bool:
@@ -58,6 +67,8 @@ class Selection:
         if self.from_ts and capture.timestamp < pad_low(self.from_ts):
             return False
         if self.to_ts and capture.timestamp > pad_high(self.to_ts):
+            return False
+        if self.excluded is not None and self.excluded.excluded_key(capture.urlkey):
             return False
         return not (self.url_prefix and not capture.url.startswith(self.url_prefix))
 
@@ -101,14 +112,24 @@ def crawl_of_files(catalog: Catalog, slug: str) -> dict[str, Crawl]:
     return found
 
 
+def without_take_downs(catalog: Catalog, slug: str, selection: Selection) -> Selection:
+    """`selection` leaving out the collection's exclusions: a take-down is never exported."""
+    rules = AccessRules(catalog).rules(catalog.get_collection(slug))
+    if rules.prefixes or rules.exact:
+        return replace(selection, excluded=rules)
+    return selection
+
+
 def plan_export(
     settings: Settings, catalog: Catalog, slug: str, store: IndexStore, selection: Selection
 ) -> list[ExportFile]:
     """The files an export of `slug` reads, each whole or with the offsets it must add.
 
-    Reads the index once: for every revisit taken, its original is looked up, and kept
-    as an extra record if the selection leaves it out.
+    Reads the index once (not at all when everything is taken): for every revisit
+    taken, its original is looked up, and kept as an extra record if the selection
+    leaves it out.
     """
+    selection = without_take_downs(catalog, slug, selection)
     warcs = catalog.warc_files(slug)
     chosen = warcs
     if selection.crawl is not None:
@@ -121,6 +142,8 @@ def plan_export(
     files = {
         w.filename: ExportFile(w, warc_path(settings, slug, w.filename), whole) for w in chosen
     }
+    if selection.is_everything:  # every file whole: every original is in (no index scan)
+        return list(files.values())
     others = {w.filename: w for w in warcs if w.filename not in files}
     used: set[str] = set()
     for capture in _taken(store, files, selection):

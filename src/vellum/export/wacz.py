@@ -8,9 +8,13 @@ visible text; `datapackage.json` the size and SHA-256 of every other file, compu
 while the file is written; `datapackage-digest.json` the SHA-256 of the datapackage,
 signed on request. ZIP64 is used where an entry or the package passes 4 GB.
 
+The index is read first (as stored, parsed only where a line may be a page), so that
+worker processes read the pages' titles and text (`vellum.export.page_pool`, each WARC
+file read once, front to back) while this process copies the WARC files into the ZIP.
+
 Memory does not grow with the package: files are copied in chunks, index lines are
-sorted in bounded memory (spilling to temporary files), pages go to a temporary file.
-The package is written under a temporary name and renamed when complete.
+sorted in bounded memory (spilling to temporary files), pages go through temporary
+files. The package is written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -31,14 +35,22 @@ from vellum import __version__
 from vellum.catalog import Catalog
 from vellum.clock import Clock, system_clock
 from vellum.errors import VellumError
-from vellum.export.pages import PageTasks, rfc3339, write_pages
-from vellum.export.selection import ExportFile, Selection, original_of, plan_export
+from vellum.export.page_pool import PagePool
+from vellum.export.pages import PageTasks, pages_header, rfc3339
+from vellum.export.selection import (
+    ExportFile,
+    Selection,
+    original_of,
+    plan_export,
+    without_take_downs,
+)
 from vellum.export.zip_package import HashingWriter, Resource, ZipPackage
 from vellum.index.cdxj import Capture
 from vellum.index.importer import warc_path
 from vellum.index.indexer import index_warc
+from vellum.index.query import parse_line
 from vellum.index.segments import sorted_unique
-from vellum.index.store import open_index
+from vellum.index.store import IndexStore, SegmentedIndex, open_index
 from vellum.index.zipnum import BLOCK_LINES, write_zipnum
 from vellum.settings import Settings
 from vellum.warc.entry import Entry
@@ -93,7 +105,7 @@ def write_wacz(
     clock: Clock = system_clock,
 ) -> WaczReport:
     """Write the captures of `slug` that `selection` takes (all by default) to `target`."""
-    selection = selection or Selection()
+    selection = without_take_downs(catalog, slug, selection or Selection())
     options = options or WaczOptions()
     collection = catalog.get_collection(slug)
     if target.is_dir():
@@ -116,14 +128,18 @@ def write_wacz(
             except VellumError:
                 return None
 
+        def tasks(name: str) -> PageTasks:
+            return PageTasks(work / name, resolve, options.text)
+
+        pool = PagePool(work, options.text, options.workers, options.sort_buffer_lines)
         try:
-            pages = PageTasks(work / "pages.tasks", resolve, options.text)
             report = _write(
                 partial,
                 work,
                 files,
-                store.all(),
-                pages,
+                _index_lines(store),
+                tasks,
+                pool,
                 selection,
                 options,
                 clock(),
@@ -131,6 +147,7 @@ def write_wacz(
             )
             os.replace(partial, target)
         finally:
+            pool.close()
             shutil.rmtree(work, ignore_errors=True)
     except OSError as exc:
         raise VellumError(f"cannot write {target}: {exc.strerror or exc}") from None
@@ -145,34 +162,47 @@ def _write(
     partial: Path,
     work: Path,
     files: list[ExportFile],
-    index: Iterator[Capture],
-    pages: PageTasks,
+    index: Iterator[bytes],
+    tasks: Callable[[str], PageTasks],
+    pool: PagePool,
     selection: Selection,
     options: WaczOptions,
     now: datetime,
     about: tuple[str, str],
 ) -> WaczReport:
+    """Write the package. The index is read first for the files taken whole, so that
+    the workers find their pages while this process copies the WARC files."""
     report = WaczReport(partial)
     package = ZipPackage(partial, now)
-    pages_path, copied_path = work / "pages.jsonl", work / "copied.cdxj"
+    kept_path, copied_path = work / "kept.cdxj", work / "copied.cdxj"
     try:
+        for export_file in files:
+            export_file.whole = export_file.whole or _is_arc(export_file.path)
+        whole = {f.name: f for f in files if f.whole}
+        whole_pages = tasks("whole.tasks")
+        with open(kept_path, "wb") as kept:
+            if whole:
+                every = len(whole) == len(files)
+                for line in _whole_lines(index, whole, whole_pages, every):
+                    kept.write(line + b"\n")
+        pool.submit(whole_pages)
+        record_pages = tasks("records.tasks")
         with open(copied_path, "wb") as copied:
             for export_file in files:
                 report.warc_files.append(export_file.name)
-                if export_file.whole or _is_arc(export_file.path):
+                if export_file.whole:
                     package.add_file(f"archive/{export_file.name}", export_file.path)
-                    export_file.whole = True
                 else:
-                    _copy_records(package, export_file, selection, copied, pages)
-        whole = {f.name: f for f in files if f.whole}
-        kept = _whole_lines(index, whole, pages)
+                    _copy_records(package, export_file, selection, copied, record_pages)
+        pool.submit(record_pages)
         lines = sorted_unique(
-            _chain(kept, _read_lines(copied_path)), options.sort_buffer_lines, work
+            _chain(_read_lines(kept_path), _read_lines(copied_path)),
+            options.sort_buffer_lines,
+            work,
         )
         main_page = _add_index(package, work, lines, options, report)
-        with open(pages_path, "w", encoding="utf-8") as out:
-            report.pages = write_pages(pages, out, options.workers)
-        package.add_file("pages/pages.jsonl", pages_path, deflate=True)
+        _add_pages(package, pool, options.text)
+        report.pages = pool.count
         datapackage = _datapackage(package.resources, now, *about, main_page)
         package_hash = "sha256:" + package.add_bytes("datapackage.json", datapackage, False)
         digest: dict[str, object] = {"path": "datapackage.json", "hash": package_hash}
@@ -183,9 +213,20 @@ def _write(
             "datapackage-digest.json", json.dumps(digest, indent=2).encode(), listed=False
         )
     finally:
-        pages.close()
         package.close()
     return report
+
+
+def _add_pages(package: ZipPackage, pool: PagePool, text: bool) -> None:
+    """`pages/pages.jsonl`: the header, then the lines the workers made."""
+    header = pages_header(text).encode() + b"\n"
+    size = len(header) + pool.finish()
+    name = "pages/pages.jsonl"
+    with package.open(name, size, deflate=True) as entry:
+        out = HashingWriter(entry)
+        out.write(header)
+        pool.write(out.write)
+    package.resources.append(Resource(name, out.digest.hexdigest(), out.size))
 
 
 def _is_arc(path: Path) -> bool:
@@ -239,17 +280,39 @@ def _copy_range(
         out.write(b"\r\n\r\n")
 
 
+def _index_lines(store: IndexStore) -> Iterator[bytes]:
+    """The collection's index lines as stored (parsed only where they must be)."""
+    if isinstance(store, SegmentedIndex):
+        return store.lines()
+    return (capture.to_line().encode() for capture in store.all())
+
+
+def _maybe_page(line: bytes) -> bool:
+    """Whether an index line may be a page or a revisit of one (see `is_page`)."""
+    return b'"status": "200"' in line and (
+        b'"mime": "text/html"' in line
+        or b'"mime": "warc/revisit"' in line
+        or b'"mime": "application/xhtml+xml"' in line
+    )
+
+
 def _whole_lines(
-    index: Iterator[Capture],
+    index: Iterator[bytes],
     whole: dict[str, ExportFile],
     pages: PageTasks,
+    every: bool,
 ) -> Iterator[bytes]:
-    """Index lines (and pages) of the files copied whole, in index order."""
-    for capture in index:
+    """Index lines (and pages) of the files copied whole, in index order; with `every`
+    (every file exported is whole), lines are parsed only if they may be pages."""
+    for line in index:
+        if every and not _maybe_page(line):
+            yield line
+            continue
+        capture = parse_line(line)
         export_file = whole.get(capture.filename)
         if export_file is None:
             continue
-        yield capture.to_line().encode()
+        yield line
         pages.offer(capture, export_file.path)
 
 

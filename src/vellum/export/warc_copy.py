@@ -17,7 +17,7 @@ from pathlib import Path
 from vellum.catalog import Catalog
 from vellum.catalog.catalog import WarcFile
 from vellum.errors import NotFound, VellumError
-from vellum.export.selection import crawl_of_files
+from vellum.export.selection import Selection, crawl_of_files, without_take_downs
 from vellum.index.importer import warc_path
 from vellum.index.store import open_index
 from vellum.settings import Settings
@@ -120,6 +120,7 @@ def write_cdxj(
 ) -> int:
     """Write the collection's merged index (one crawl's entries if given); returns lines."""
     names = {f.filename for f in _files(catalog, slug, crawl)}
+    excluded = without_take_downs(catalog, slug, Selection()).excluded  # take-downs left out
     store = open_index(settings.index_dir(slug), settings.warc_dir(slug))
     temp = target.with_name(f".{target.name}.part")
     count = 0
@@ -127,7 +128,9 @@ def write_cdxj(
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(temp, "wb") as out:
             for capture in store.all():
-                if capture.filename in names:
+                if capture.filename in names and not (
+                    excluded is not None and excluded.excluded_key(capture.urlkey)
+                ):
                     out.write(capture.to_line().encode() + b"\n")
                     count += 1
         os.replace(temp, target)

@@ -152,7 +152,7 @@ def _run_job(job: _Job, progress: Callable[[int], None] = _report_to_queue) -> _
             return _Done(Checksums(0, "", ""), [], [Problem(0, reason)])
         progress(size)
         sums = checksums(Path(job.staged))
-    elif job.staged is not None:
+    elif job.staged is not None and job.staged != job.source:
         sums = copy_with_checksums(source, Path(job.staged), progress)
     else:
         sums = checksums(source, progress)
@@ -197,8 +197,13 @@ class Importer:
         files: Sequence[Path],
         in_place: bool = False,
         progress: ImportProgress | None = None,
+        take: bool = False,
     ) -> ImportReport:
-        """Import `files` into collection `slug`; a report says what became of each."""
+        """Import `files` into collection `slug`; a report says what became of each.
+
+        With `take`, the files are the caller's temporary copies, on the collection's
+        file system: they are moved in (checksummed, indexed, linked) rather than copied.
+        """
         if in_place and self._recompress:
             raise InvalidInput("files recompressed cannot stay in place: drop --in-place")
         self._catalog.get_collection(slug)  # NotFound for people
@@ -216,7 +221,7 @@ class Importer:
         jobs: list[_Job] = []
         total = 0
         for source in files:
-            job = self._plan(source, in_place, known, taken, staging, report)
+            job = self._plan(source, in_place, known, taken, staging, report, take)
             if job is not None:
                 jobs.append(job)
                 taken.add(job.filename)
@@ -254,6 +259,7 @@ class Importer:
         taken: set[str],
         staging: Path,
         report: ImportReport,
+        take: bool = False,
     ) -> _Job | None:
         """The job for one file, or None (and a reason in the report) if it cannot be had."""
         display = str(source)
@@ -290,7 +296,7 @@ class Importer:
             return None
         filename = free_name(source.name, sniffed.kind, taken)
         absolute = source.resolve()
-        staged = None if in_place else str(staging / filename)
+        staged = None if in_place else str(absolute if take else staging / filename)
         return _Job(str(absolute), display, filename, staged, known)
 
     def _finish(

@@ -280,10 +280,14 @@ class SegmentedIndex:
         return list(self.query(CdxQuery(url)))
 
     def all(self) -> Iterator[Capture]:
+        return (parse_line(line) for line in self.lines())
+
+    def lines(self) -> Iterator[bytes]:
+        """Every index line as stored (no newline), in index order: `all` unparsed."""
         windows = [
             w for w in (run.window(b"", None) for run in self._live.current()) if w is not None
         ]
-        return (parse_line(line) for line in merge_lines([w.lines() for w in windows]))
+        return merge_lines([w.lines() for w in windows])
 
     def runs_on_disk(self) -> list[RunEntry]:
         """The live runs, as the manifest lists them."""

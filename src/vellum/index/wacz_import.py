@@ -5,8 +5,10 @@ stays inside the package (no absolute paths, no `..`); no entry inflates beyond
 reason (a ZIP bomb); `datapackage.json` is there and lists every other file with a
 size and hash that match (SHA-256, or any algorithm `hashlib` knows); and the
 `datapackage-digest.json`, if present, holds the datapackage's hash. The WARC files
-are extracted (hashed on the way) to a staging directory, then go through the same
-`Importer` as any WARC; the page lists are kept in the collection's `pages/`.
+are extracted (hashed on the way, in one thread, while another inflates and hashes the
+page lists) to a staging directory on the collection's file system, then go through
+the same `Importer` as any WARC, which moves them in rather than copying them again;
+the page lists are kept in the collection's `pages/`, their pages counted on the way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import posixpath
 import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,11 +84,12 @@ def import_wacz(
         with _open_zip(path) as zf:
             _check_entries(path, zf, limits)
             package = _datapackage(path, zf, limits)
-            extracted = _verify_and_extract(path, zf, package, staging)
+        extracted, page_counts = _verify_and_extract(path, package, staging)
         warcs = [p for name, p in extracted if name.startswith("archive/")]
         if not warcs:
             raise InvalidInput(f"{path.name}: no WARC files in archive/")
-        report = Importer(settings, catalog, workers=workers).run(slug, warcs, progress=progress)
+        importer = Importer(settings, catalog, workers=workers)
+        report = importer.run(slug, warcs, progress=progress, take=True)
         _name_sources(report, path, extracted)
         result = WaczImport(path, report)
         pages_dir = settings.collection_dir(slug) / "pages"
@@ -95,7 +99,7 @@ def import_wacz(
                 kept = pages_dir / _free(pages_dir, f"{_stem(path)}-{posixpath.basename(name)}")
                 shutil.move(extracted_path, kept)
                 result.page_files.append(kept.name)
-                result.pages += _count_pages(kept)
+                result.pages += page_counts[name]
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -217,38 +221,97 @@ def _read_json(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: W
 
 
 def _verify_and_extract(
-    path: Path, zf: zipfile.ZipFile, package: dict[str, Any], staging: Path
-) -> list[tuple[str, Path]]:
-    """Hash every listed file; extract the WARCs and page lists. Raises on any mismatch."""
-    extracted: list[tuple[str, Path]] = []
+    path: Path, package: dict[str, Any], staging: Path
+) -> tuple[list[tuple[str, Path]], dict[str, int]]:
+    """Hash every listed file; extract the WARCs and page lists. Raises on any mismatch.
+
+    The WARC files (stored: reading them is hashing them) and the rest (deflated: most
+    of the work is inflating them) are read in two threads, each with its own handle on
+    the package: hashing and inflating let go of the interpreter, so both cores work.
+    Returns the files extracted and the pages counted in each page list.
+    """
+    jobs: list[tuple[int, dict[str, Any], Path | None]] = []
     for number, resource in enumerate(package["resources"]):
         name: str = resource["path"]
-        algorithm, _, expected = resource["hash"].partition(":")
         wanted = name.startswith("archive/") and name.endswith(_WARC_ENDINGS)
         wanted = wanted or (name.startswith("pages/") and name.endswith(".jsonl"))
         target = None
         if wanted:
             target = staging / f"{number:05d}" / posixpath.basename(name)
             target.parent.mkdir()
-        actual, size = _hash(zf, zf.getinfo(name), algorithm, path, target)
-        if actual != expected.lower():
-            raise InvalidInput(
-                f"{path.name}: hash mismatch for {name}: datapackage.json says "
-                f"{algorithm}:{expected}, the file has {algorithm}:{actual}"
-            )
-        listed_size = resource.get("bytes")
-        if isinstance(listed_size, int) and listed_size != size:
-            raise InvalidInput(
-                f"{path.name}: size mismatch for {name}: datapackage.json says "
-                f"{listed_size:,} bytes, the file has {size:,}"
-            )
-        if target is not None:
-            extracted.append((name, target))
-    return extracted
+        jobs.append((number, resource, target))
+    warcs = [job for job in jobs if job[1]["path"].startswith("archive/")]
+    rest = [job for job in jobs if not job[1]["path"].startswith("archive/")]
+    failures: dict[int, InvalidInput] = {}
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def work(share: list[tuple[int, dict[str, Any], Path | None]]) -> None:
+        """Check files in order, until one fails or the other thread's failure is
+        earlier in the list than the next file (so the first bad file is named)."""
+        with _open_zip(path) as zf:
+            for number, resource, target in share:
+                with lock:
+                    if failures and number > min(failures):
+                        return
+                try:
+                    counts[resource["path"]] = _verify_one(path, zf, resource, target)
+                except InvalidInput as exc:
+                    with lock:
+                        failures[number] = exc
+                    return
+
+    def helper_work() -> None:
+        try:
+            work(rest)
+        except BaseException as exc:  # handed to the main thread, raised there
+            crashed.append(exc)
+
+    crashed: list[BaseException] = []
+    helper = threading.Thread(target=helper_work, name="wacz-verify")
+    helper.start()
+    try:
+        work(warcs)
+    finally:
+        helper.join()
+    if crashed:
+        raise crashed[0]
+    if failures:
+        raise failures[min(failures)]  # the first problem in the datapackage's order
+    extracted = [(resource["path"], target) for _, resource, target in jobs if target is not None]
+    return extracted, counts
+
+
+def _verify_one(
+    path: Path, zf: zipfile.ZipFile, resource: dict[str, Any], target: Path | None
+) -> int:
+    """Check one listed file's hash and size, copying it to `target` on the way if given;
+    returns the pages in it if it is a page list."""
+    name: str = resource["path"]
+    algorithm, _, expected = resource["hash"].partition(":")
+    counter = _PageCounter() if name.startswith("pages/") else None
+    actual, size = _hash(zf, zf.getinfo(name), algorithm, path, target, counter)
+    if actual != expected.lower():
+        raise InvalidInput(
+            f"{path.name}: hash mismatch for {name}: datapackage.json says "
+            f"{algorithm}:{expected}, the file has {algorithm}:{actual}"
+        )
+    listed_size = resource.get("bytes")
+    if isinstance(listed_size, int) and listed_size != size:
+        raise InvalidInput(
+            f"{path.name}: size mismatch for {name}: datapackage.json says "
+            f"{listed_size:,} bytes, the file has {size:,}"
+        )
+    return counter.pages if counter is not None else 0
 
 
 def _hash(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, algorithm: str, path: Path, target: Path | None
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    algorithm: str,
+    path: Path,
+    target: Path | None,
+    counter: _PageCounter | None = None,
 ) -> tuple[str, int]:
     """Hash of an entry (hex) and its size, copying it to `target` on the way if given."""
     try:
@@ -266,6 +329,8 @@ def _hash(
                 size += len(chunk)
                 if out is not None:
                     out.write(chunk)
+                if counter is not None:
+                    counter.feed(chunk)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise InvalidInput(f"{path.name}: {info.filename} cannot be read: {exc}") from None
     finally:
@@ -274,14 +339,28 @@ def _hash(
     return digest.hexdigest(), size
 
 
-def _count_pages(path: Path) -> int:
-    """Lines of a page list that are pages (not its header line, not blank)."""
-    count = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f):
-            if line.strip() and not (number == 0 and '"format"' in line):
-                count += 1
-    return count
+class _PageCounter:
+    """Counts the pages of a page list as it passes: lines that start a JSON object,
+    but the header line (the first, if it names a `format`)."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self._first = b""  # the start of the first line, until it is complete
+        self._first_done = False
+        self._last = b"\n"  # the byte before the chunk to come
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.pages += chunk.count(b"\n{") + (self._last == b"\n" and chunk[:1] == b"{")
+        self._last = chunk[-1:]
+        if not self._first_done:
+            end = chunk.find(b"\n")
+            self._first += chunk if end < 0 else chunk[:end]
+            if end >= 0 or len(self._first) > 4096:
+                self._first_done = True
+                if self._first.startswith(b"{") and b'"format"' in self._first:
+                    self.pages -= 1
 
 
 def _stem(path: Path) -> str:

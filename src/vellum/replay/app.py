@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,8 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vellum import __version__
-from vellum.access import principal_from_request, visible_collections
+from vellum.access.exclusions import AccessRules, View
 from vellum.access.middleware import CollectionGate
+from vellum.access.restricted import restricted
 from vellum.auth.web import routes as auth_routes
 from vellum.catalog import Catalog, Collection
 from vellum.errors import InvalidInput, NotFound
@@ -35,23 +36,17 @@ from vellum.replay.content import Inserts
 from vellum.replay.diskcache import DiskTier
 from vellum.replay.frame import FrameSplit, Origins
 from vellum.replay.frame_insert import FRAMED_MODIFIERS, frame_insert
-from vellum.replay.resolve import html_pages
 from vellum.replay.serving import ArchiveServer
 from vellum.replay.ui import routes as frame_routes
 from vellum.search.web import routes as search_routes
 from vellum.settings import Settings
-from vellum.urls.surt import surt
-from vellum.urls.timestamps import banner_date, from_timestamp
-from vellum.urls.wayback import ReplayTarget, parse_replay_path, replay_path
-
-
-@dataclass(frozen=True)
-class PageRow:
-    url: str
-    latest_href: str
-    latest_when: str
-    versions_href: str
-    count: int
+from vellum.urls.wayback import ReplayTarget, parse_replay_path
+from vellum.web.admin import routes as admin_routes
+from vellum.web.grants import GrantReader, Grants
+from vellum.web.grants import routes as grant_routes
+from vellum.web.jobs import routes as job_routes
+from vellum.web.layout import CurrentRequest, current_request, install
+from vellum.web.portal import Portal
 
 
 def create_app(settings: Settings, catalog: Catalog) -> Starlette:
@@ -68,18 +63,29 @@ def create_app(settings: Settings, catalog: Catalog) -> Starlette:
 
     return Starlette(
         middleware=[
+            Middleware(GrantReader, grants=replay.grants, catalog=catalog),
             Middleware(FrameSplit, origins=Origins.from_settings(settings), catalog=catalog),
+            Middleware(CurrentRequest),
             Middleware(CollectionGate, catalog=catalog, not_found=gone),
         ],
         routes=[
-            Route("/", replay.home),
+            Route("/", replay.portal.home),
             Mount("/static", app=static, name="static"),
             *auth_routes(settings, catalog),
-            *frame_routes(catalog, Origins.from_settings(settings), replay._index, replay.replay),
+            *grant_routes(replay.grants, settings.replay_origin or ""),
+            *job_routes(settings, catalog),  # seeds and crawl jobs, under /admin/
+            *admin_routes(settings, catalog),
+            *frame_routes(
+                catalog,
+                Origins.from_settings(settings),
+                replay.visible_index,
+                replay.replay,
+                grants=replay.grants,
+            ),
             *wasapi_routes(settings, catalog),
             *search_routes(settings, catalog),
             Route("/{slug}", replay.collection_redirect),
-            Route("/{slug}/", replay.collection_page),
+            Route("/{slug}/", replay.portal.collection_page),
             Route("/{slug}/cdx", replay.cdx),
             Route("/{slug}/timemap/{rest:path}", replay.timemap),
             Route("/{slug}/{rest:path}", replay.replay),
@@ -92,13 +98,28 @@ class _Replay:
         self._settings = settings
         self._catalog = catalog
         self._indexes: dict[str, IndexStore] = {}
-        self._templates = Environment(
-            loader=PackageLoader("vellum.replay", "templates"),
-            autoescape=select_autoescape(default=True),
+        self._templates = install(
+            Environment(
+                loader=PackageLoader("vellum.replay", "templates"),
+                autoescape=select_autoescape(default=True),
+            ),
+            catalog,
+        )
+        self.portal = Portal(settings, catalog, self._index)
+        self.grants = Grants(settings.data_dir)
+        self.access = AccessRules.of(catalog, settings)
+        # Under an embargo, a visitor who is not a member is served from the index as
+        # the embargo lets it be seen, by a server of its own (its memos are its own).
+        self._embargoed = ArchiveServer(
+            self._embargoed_index,
+            settings.index_dir,
+            settings.warc_dir,
+            self._not_archived,
+            self._inserts,
         )
         self._origins = Origins.from_settings(settings)
         self._server = ArchiveServer(
-            self._index,
+            self._unexcluded_index,
             settings.index_dir,
             settings.warc_dir,
             self._not_archived,
@@ -108,35 +129,11 @@ class _Replay:
 
     # pages of the archive itself
 
-    def home(self, request: Request) -> Response:
-        principal = principal_from_request(request, self._catalog)
-        return self._render("home.html", collections=visible_collections(self._catalog, principal))
-
     def collection_redirect(self, request: Request) -> Response:
         collection = self._collection(request.path_params["slug"])
         if collection is None:
             return self._not_found("No such collection", "This collection does not exist.")
         return RedirectResponse(f"/{collection.slug}/", status_code=301)
-
-    def collection_page(self, request: Request) -> Response:
-        collection = self._collection(request.path_params["slug"])
-        if collection is None:
-            return self._not_found("No such collection", "This collection does not exist.")
-        pages = html_pages(list(self._index(collection.slug).all()))
-        rows = []
-        for url in sorted(pages):
-            versions = pages[url]
-            latest = versions[-1]
-            rows.append(
-                PageRow(
-                    url=url,
-                    latest_href=replay_path(collection.slug, latest.timestamp, url),
-                    latest_when=banner_date(from_timestamp(latest.timestamp)),
-                    versions_href=f"/{collection.slug}/*/{url}",
-                    count=len(versions),
-                )
-            )
-        return self._render("collection.html", collection=collection, pages=rows)
 
     def cdx(self, request: Request) -> Response:
         """The CDX server API of one collection (pywb's parameters and output formats)."""
@@ -151,8 +148,9 @@ class _Replay:
         except (InvalidInput, ValueError) as exc:
             return PlainTextResponse(f"{exc}\n", status_code=400)
         prefix = f"{request.base_url}{collection.slug}/"
+        view = self.access.for_request(request, collection)
         lines = format_lines(
-            self._index(collection.slug).query(query), output, query.fields, prefix
+            view.filter(self._index(collection.slug).query(query)), output, query.fields, prefix
         )
         return StreamingResponse(
             iterate_in_threadpool(lines), media_type=CONTENT_TYPES[output].split(";")[0]
@@ -166,18 +164,27 @@ class _Replay:
         if collection is None:
             return self._not_found("No such collection", "This collection does not exist.")
         target = parse_replay_path(_after_slug(request, slug))
+        view = self.access.for_request(request, collection)
+        if view.hides_url(target.url):
+            return self._excluded(collection, target.url)
+        if view.cutoff:
+            return await run_in_threadpool(self._replay, request, collection, target, view)
         # A memento already in memory is answered here; anything that reads the index or
         # a WARC file goes to a worker thread, so it never holds up the event loop.
         answer = self._server.cached(request, collection, target)
         if answer is not None:
             return answer
-        return await run_in_threadpool(self._replay, request, collection, target)
+        return await run_in_threadpool(self._replay, request, collection, target, view)
 
-    def _replay(self, request: Request, collection: Collection, target: ReplayTarget) -> Response:
+    def _replay(
+        self, request: Request, collection: Collection, target: ReplayTarget, view: View
+    ) -> Response:
         if target.listing:
-            index = self._index(collection.slug)
-            return self._versions(collection, target.url, index.captures(target.url))
-        return self._server.replay(request, collection, target)
+            index = restricted(self._index(collection.slug), view)
+            captures = index.captures(target.url)
+            return self.portal.calendar(collection, target.url, captures, target.timestamp)
+        server = self._embargoed if view.cutoff else self._server
+        return server.replay(request, collection, target)
 
     def timemap(self, request: Request) -> Response:
         """TimeMaps: `/<slug>/timemap/link/<url>` and `/<slug>/timemap/json/<url>`."""
@@ -185,7 +192,14 @@ class _Replay:
         collection = self._collection(slug)
         if collection is None:
             return self._not_found("No such collection", "This collection does not exist.")
-        return self._server.timemap(request, collection, _after_slug(request, slug))
+        rest = _after_slug(request, slug)
+        view = self.access.for_request(request, collection)
+        asked = _TIMEMAP_URL.match(rest)
+        url = parse_replay_path(asked.group(1)).url if asked and asked.group(1) else ""
+        if url and view.hides_url(url):
+            return PlainTextResponse(f"{url} has no captures in this collection\n", 404)
+        server = self._embargoed if view.cutoff else self._server
+        return server.timemap(request, collection, rest)
 
     def _inserts(self, collection: Collection, capture: Capture, modifier: str) -> Inserts | None:
         """The head insert of archived HTML in a frame: wombat, set up for this capture."""
@@ -216,20 +230,45 @@ class _Replay:
         )
 
     def _versions(self, collection: Collection, url: str, captures: list[Capture]) -> Response:
-        key = surt(url)
-        rows = [
-            {
-                "href": replay_path(collection.slug, c.timestamp, c.url),
-                "when": banner_date(from_timestamp(c.timestamp)),
-                "status": c.status,
-                "mime": c.mime,
-            }
-            for c in captures
-            if c.urlkey == key
-        ]
-        return self._render("versions.html", collection=collection, url=url, versions=rows)
+        return self.portal.calendar(collection, url, captures)
+
+    def _excluded(self, collection: Collection, url: str) -> Response:
+        # The same words for every excluded URL: the reason is for curators only.
+        return self._render(
+            "not_found.html",
+            status=404,
+            heading="This page is not available",
+            message=f"{url} is not available in the {collection.title} collection.",
+            collection=collection,
+            url=url,
+            nearest=[],
+            search_href="",
+        )
 
     # helpers
+
+    def visible_index(self, slug: str) -> IndexStore:
+        """A collection's index as the asker of the current request may see it."""
+        store = self._index(slug)
+        collection = self._collection(slug)
+        if collection is None:
+            return store
+        return restricted(store, self.access.for_request(current_request(), collection))
+
+    def _unexcluded_index(self, slug: str) -> IndexStore:
+        """A collection's index without its take-downs (nearby URLs, fuzzy matches)."""
+        store = self._index(slug)
+        collection = self._collection(slug)
+        if collection is None:
+            return store
+        return restricted(store, View(self.access.rules(collection), ""))
+
+    def _embargoed_index(self, slug: str) -> IndexStore:
+        store = self._index(slug)
+        collection = self._collection(slug)
+        if collection is None:
+            return store
+        return restricted(store, self.access.for_request(None, collection))
 
     def _collection(self, slug: str) -> Collection | None:
         try:
@@ -257,6 +296,9 @@ class _Replay:
         return self._render(
             "not_found.html", status=404, heading=heading, message=message, collection=collection
         )
+
+
+_TIMEMAP_URL = re.compile(r"^timemap/(?:link|json)/(?:[0-9]{1,14}/)?(.*)$", re.DOTALL)
 
 
 def _after_slug(request: Request, slug: str) -> str:

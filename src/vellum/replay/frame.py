@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vellum.access import can_view, principal_from_request
 from vellum.catalog import Catalog
 from vellum.errors import InvalidInput, NotFound
 from vellum.settings import Settings
@@ -167,11 +169,11 @@ class FrameSplit:
     # -- replay origin ---------------------------------------------------------------
 
     def _replay_side(self, scope: Scope, headers: Headers) -> Response | None:
-        if scope["path"].startswith("/static/"):
+        if scope["path"].startswith(("/static/", "/_grant/")):  # grants: web/grants.py
             return None
         dest = headers.get("sec-fetch-dest", "")
         found = capture_target(scope)
-        if found is not None and self._is_collection(found[0]):
+        if found is not None and self._is_visible(scope, found[0]):
             slug, rest, target = found
             if target.listing or rest.split("?", 1)[0] in ("", "cdx"):
                 return RedirectResponse(self._origins.ui + _full_path(scope), 302)
@@ -202,7 +204,9 @@ class FrameSplit:
                 "query_string": parts.query.encode("latin-1", "replace"),
             }
         )
-        if found is None or not found[2].timestamp or not self._is_collection(found[0]):
+        # Public collections only: the request is outside the collection's path, where no
+        # replay grant comes, and must not tell a private collection from no collection.
+        if found is None or not found[2].timestamp or not self._is_public(found[0]):
             return None
         slug, _, ref = found
         try:
@@ -221,16 +225,25 @@ class FrameSplit:
         if found is None:
             return None
         slug, _, target = found
-        if target.timestamp and target.modifier and self._is_collection(slug):
+        if target.timestamp and target.modifier and self._is_visible(scope, slug):
             return RedirectResponse(self._origins.replay + _full_path(scope), 302)
         return None
 
-    def _is_collection(self, slug: str) -> bool:
+    def _is_visible(self, scope: Scope, slug: str) -> bool:
+        """A collection this request may see: any other looks exactly like no collection."""
         try:
-            self._catalog.get_collection(slug)
+            collection = self._catalog.get_collection(slug)
         except NotFound:
             return False
-        return True
+        return collection.public or can_view(
+            principal_from_request(HTTPConnection(scope), self._catalog), collection
+        )
+
+    def _is_public(self, slug: str) -> bool:
+        try:
+            return self._catalog.get_collection(slug).public
+        except NotFound:
+            return False
 
 
 def _worker_script(scope: Scope, send: Send) -> tuple[Scope, Send]:

@@ -32,6 +32,8 @@ from vellum.replay.lookup import same_url
 from vellum.replay.resolve import closest
 from vellum.urls.surt import surt
 from vellum.urls.wayback import repair_url
+from vellum.web.grants import Grants, frame_src
+from vellum.web.layout import install
 
 __all__ = ["BANNER_PATH", "frame_csp", "routes"]
 
@@ -75,14 +77,16 @@ def routes(
     origins: Origins,
     index: Callable[[str], IndexStore],
     not_archived: NotArchived | None = None,
+    grants: Grants | None = None,
 ) -> list[BaseRoute]:
     """The UI routes of framed replay, to go before the app's `/{slug}` routes.
 
     `not_archived` answers for a URL that has no capture at all (the replay handler: a
     404 page with nearby URLs, or a redirect to a fuzzy match); without it the top page
-    itself says the page is not archived.
+    itself says the page is not archived. With `grants`, the frame of a private
+    collection first passes by the replay origin's grant endpoint (see web/grants.py).
     """
-    ui = _FrameUI(catalog, origins, index, not_archived)
+    ui = _FrameUI(catalog, origins, index, not_archived, grants)
     return [
         Route(BANNER_PATH, ui.banner_fragment),
         _FrameRoute("/{slug}/{rest:path}", ui.frame_page),
@@ -96,14 +100,19 @@ class _FrameUI:
         origins: Origins,
         index: Callable[[str], IndexStore],
         not_archived: NotArchived | None,
+        grants: Grants | None = None,
     ) -> None:
         self._catalog = catalog
+        self._grants = grants
         self._origins = origins
         self._index = index
         self._not_archived = not_archived
-        self._templates = Environment(
-            loader=PackageLoader("vellum.replay", "templates"),
-            autoescape=select_autoescape(default=True),
+        self._templates = install(
+            Environment(
+                loader=PackageLoader("vellum.replay", "templates"),
+                autoescape=select_autoescape(default=True),
+            ),
+            catalog,
         )
 
     async def frame_page(self, request: Request) -> Response:
@@ -146,7 +155,7 @@ class _FrameUI:
         )
         url = capture.url if capture else target.url
         timestamp = capture.timestamp if capture else target.timestamp
-        frame_src = self._origins.replay + archive_href(slug, timestamp, url, "mp_")
+        frame_src = self._frame_src(request, collection, archive_href(slug, timestamp, url, "mp_"))
         html = self._templates.get_template("frame.html").render(
             version=__version__,
             banner=banner,
@@ -188,6 +197,15 @@ class _FrameUI:
         return self._fragment(view)
 
     # helpers
+
+    def _frame_src(self, request: Request, collection: Collection, path: str) -> str:
+        """The frame's URL; for a private collection, by way of a replay grant."""
+        if collection.public or self._grants is None or not self._origins.split:
+            return self._origins.replay + path
+        user = principal_from_request(request, self._catalog).user
+        if user is None:
+            return self._origins.replay + path
+        return frame_src(self._grants, self._origins.replay, collection.slug, user, path)
 
     def _fragment(self, banner: BannerView) -> Response:
         html = self._templates.get_template("_banner.html").render(banner=banner)

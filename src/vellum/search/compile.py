@@ -12,8 +12,10 @@ from vellum.search.query import And, Filters, Node, Not, Or, Phrase, Word
 __all__ = ["BOOSTS", "TEXT_FIELDS", "compile_request"]
 
 # Where words are looked for, and how much a match there counts.
-BOOSTS = {"title": 4.0, "description": 1.5, "main": 1.5, "text": 1.0, "urltext": 1.0}
-TEXT_FIELDS = ("title", "description", "main", "text")
+# The main text and the text around it ("rest") are separate fields: a word of the main
+# text counts 2.5 (it used to count in a main field, 1.5, and a full-text field, 1.0).
+BOOSTS = {"title": 4.0, "description": 1.5, "main": 2.5, "rest": 1.0, "urltext": 1.0}
+TEXT_FIELDS = ("title", "description", "main", "rest")
 _FILTER_FIELDS = {
     "site": "domains",
     "host": "host",

@@ -17,6 +17,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass
+from html import unescape
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
@@ -40,6 +41,11 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_HEAD_CHARS = 65536  # the head is looked for in this much of the page
+_BODY = re.compile(r"<body[\s>]", re.I)
+_HTML_OPEN = re.compile(r"<html\b[^>]*>", re.I)
+_META = re.compile(r"<meta\b[^>]*>", re.I)
+_ATTRIBUTE = re.compile(r"""\s([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 _CONTROLS = bytes(b for b in range(32) if not 9 <= b <= 13)
 _LANG_RANK = 1200  # resiliparse: ranks above this are usually wrong guesses
 
@@ -60,11 +66,17 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class Extracted:
-    """What a payload says: title, full visible text, main text, description, language."""
+    """What a payload says: title, full visible text, main text, description, language.
+
+    `boilerplate` is the visible text outside the main content: `text` with `main` cut
+    out when the main content is one stretch of it (the usual case), else all of `text`.
+    The index reads `main` and `boilerplate`, so the main text is tokenized once.
+    """
 
     title: str = ""
     text: str = ""
     main: str = ""
+    boilerplate: str = ""
     description: str = ""
     lang: str = ""
     outlinks: int = 0
@@ -135,13 +147,7 @@ def _html(text: str, raw: bytes, limits: Limits) -> Extracted:
     started = time.monotonic()
     tree = HTMLTree.parse(text)
     title = _squeeze(tree.title or "")[:1000]
-    description = ""
-    if tree.head is not None:
-        meta = tree.head.query_selector('meta[name="description" i]')
-        if meta is not None:
-            description = _squeeze(meta.getattr("content") or "")[:2000]
-    html_el = tree.document.query_selector("html") if tree.document is not None else None
-    declared_lang = (html_el.getattr("lang") or "") if html_el is not None else ""
+    description, declared_lang = _head_facts(text)
     full = extract_plain_text(tree, preserve_formatting=False, list_bullets=False)
     full = full[: limits.max_chars]
     error = None
@@ -158,6 +164,7 @@ def _html(text: str, raw: bytes, limits: Limits) -> Extracted:
         title=title,
         text=full,
         main=main,
+        boilerplate=_outside(full, main),
         description=description,
         lang=lang,
         outlinks=len(_LINK.findall(raw)),
@@ -193,6 +200,44 @@ def _pdf(payload: bytes, limits: Limits) -> Extracted:
                 break
     text = _squeeze(" ".join(parts))[: limits.max_chars]
     return Extracted(title=title, text=text, main=text, lang=_detect_lang(text), error=error)
+
+
+def _head_facts(text: str) -> tuple[str, str]:
+    """The meta description and the `<html lang>` of a page, read from its markup.
+
+    Regular expressions over the start of the page: a CSS query on the parsed tree
+    costs more than the rest of the head handling together.
+    """
+    body = _BODY.search(text, 0, _HEAD_CHARS)
+    head = text[: body.start() if body else _HEAD_CHARS]
+    description = lang = ""
+    tag = _HTML_OPEN.search(head)
+    if tag:
+        lang = _attributes(tag.group(0)).get("lang", "")
+    for meta in _META.finditer(head):
+        attributes = _attributes(meta.group(0))
+        if attributes.get("name", "").strip().lower() == "description":
+            description = _squeeze(unescape(attributes.get("content", "")))[:2000]
+            break
+    return description, lang
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of one start tag, names lowercased (the first of a name wins)."""
+    out: dict[str, str] = {}
+    for name, double, single, bare in _ATTRIBUTE.findall(tag):
+        out.setdefault(name.lower(), double or single or bare)
+    return out
+
+
+def _outside(full: str, main: str) -> str:
+    """The text of `full` around `main`; all of `full` if `main` is not one stretch of it."""
+    if main == full:
+        return ""
+    at = full.find(main) if main else -1
+    if at < 0:
+        return full
+    return f"{full[:at].rstrip()} {full[at + len(main) :].lstrip()}".strip()
 
 
 def _looks_binary(payload: bytes) -> bool:

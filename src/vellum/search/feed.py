@@ -6,10 +6,13 @@ indexed but not marked; they are indexed again next time, which changes nothing
 because a document's key is its collection, URL and digest, and capture times merge.
 
 Memory stays flat whatever the size of a file: worker processes read files in batches
-(`Batching`) and hand them over through queues that hold at most two batches each, and
-the index commits whenever its uncommitted documents reach a bound (a commit in the
-middle of a file is fine: the file is marked only after the commit that follows its
-last batch).
+(`Batching`) and hand them over through queues that hold at most four batches each
+(enough to keep extracting while the index commits), and the index commits whenever its
+uncommitted documents reach a bound (a commit in the middle of a file is fine: the file
+is marked only after the commit that follows its last batch).
+
+The index looks the keys of a whole batch up at once (`upsert_many`), and tokenizes each
+word of a page once: the main text and the text around it are separate fields.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ __all__ = [
 ]
 
 _IN_PROCESS = 16 * 1024 * 1024  # a lone file this small is read without a worker process
-_QUEUED = 2  # batches a worker may have ready before it waits for the feed
+_QUEUED = 4  # batches a worker may have ready before it waits for the feed
 Progress = Callable[[int, int, str], None]  # (bytes done, bytes in all, file name)
 
 
@@ -201,8 +204,7 @@ def _take(index: TantivySearchIndex, stats: FeedStats, batch: FileDocs) -> None:
     stats.records += batch.records
     stats.extraction_errors += batch.extraction_errors
     stats.problems += batch.problems
-    for doc in batch.docs:
-        index.upsert(doc)
+    index.upsert_many(batch.docs)
     stats.documents += len(batch.docs)
     for key, timestamp in batch.revisits:
         stats.revisits += index.add_capture(key, timestamp)

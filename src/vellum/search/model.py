@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from vellum.search.query import ParsedQuery
@@ -45,12 +46,17 @@ class SearchDoc:
     status: int = 0
     lang: str = ""
     title: str = ""
-    text: str = ""
-    main: str = ""
+    main: str = ""  # the main text
     description: str = ""
     outlinks: int = 0
+    boilerplate: str = ""  # the visible text outside the main content (see `Extracted`)
 
     @property
+    def text(self) -> str:
+        """All the visible text, main text first (the order of the page is not kept)."""
+        return f"{self.main} {self.boilerplate}" if self.boilerplate else self.main
+
+    @cached_property
     def key(self) -> str:
         return doc_key(self.collection, self.surt, self.digest)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,13 +154,11 @@ def _fast(reader: _Batcher, path: Path, limits: Limits) -> Iterator[FileDocs]:
     try:
         with open(path, "rb") as f:
             records = ArchiveIterator(f, record_types=_TYPES, parse_http=True, auto_decode="all")
+            fd = f.fileno()
             for record in records:
                 pos = record.stream_pos
-                f_pos = f.tell()
-                f.seek(pos)
-                if f.read(2) != GZIP_MAGIC:
+                if os.pread(fd, 2, pos) != GZIP_MAGIC:
                     raise ValueError(f"record at {pos} does not start a gzip member")
-                f.seek(f_pos)
                 _add_fast(reader.out, record, limits)
                 done_to = pos
                 if reader.out.full(reader.batching):
@@ -247,12 +246,13 @@ def _append(
         extracted = extract(payload, content_type, limits)
         if extracted.error is not None:
             out.extraction_errors += 1
-    out.chars += len(extracted.text) + len(extracted.main) + len(extracted.title)
+    out.chars += len(extracted.main) + len(extracted.boilerplate) + len(extracted.title)
+    key = surt(url)
     out.docs.append(
         SearchDoc(
             collection=out.collection,
             url=url,
-            surt=surt(url),
+            surt=key,
             host=(urlsplit(url).hostname or "").lower(),
             digest=digest,
             timestamps=[timestamp],
@@ -260,10 +260,10 @@ def _append(
             status=status,
             lang=extracted.lang,
             title=extracted.title,
-            text=extracted.text,
             main=extracted.main,
             description=extracted.description,
             outlinks=extracted.outlinks,
+            boilerplate=extracted.boilerplate,
         )
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -17,13 +18,15 @@ from starlette.routing import BaseRoute, Route
 
 from vellum import __version__
 from vellum.access import principal_from_request, visible_collections
+from vellum.access.exclusions import AccessRules, View
 from vellum.catalog import Catalog
-from vellum.errors import InvalidInput, VellumError
+from vellum.errors import InvalidInput, NotFound, VellumError
 from vellum.search.feed import open_search_index
-from vellum.search.model import SORTS, SearchRequest, SearchResults
+from vellum.search.model import SORTS, Hit, SearchRequest, SearchResults
 from vellum.search.query import parse_query
 from vellum.search.tantivy_index import TantivySearchIndex
 from vellum.settings import Settings
+from vellum.web.layout import install
 
 __all__ = ["routes"]
 
@@ -43,12 +46,16 @@ class _SearchWeb:
         self._settings = settings
         self._catalog = catalog
         self._index: TantivySearchIndex | None = None
+        self._access = AccessRules.of(catalog, settings)  # exclusions, embargo
         self._lock = threading.Lock()
-        self._templates = Environment(
-            loader=ChoiceLoader(
-                [PackageLoader("vellum.search", "templates"), PackageLoader("vellum.replay")]
+        self._templates = install(  # the site's navigation (web/layout.py)
+            Environment(
+                loader=ChoiceLoader(
+                    [PackageLoader("vellum.search", "templates"), PackageLoader("vellum.replay")]
+                ),
+                autoescape=select_autoescape(default=True),
             ),
-            autoescape=select_autoescape(default=True),
+            catalog,
         )
 
     def _search_index(self) -> TantivySearchIndex:
@@ -75,7 +82,28 @@ class _SearchWeb:
         results = self._search_index().search(
             SearchRequest(query, visible, sort=sort, page=page, per_page=per_page)
         )
+        results.hits[:] = self._allowed(request, results.hits)
         return text.strip(), results, time.perf_counter() - started
+
+    def _allowed(self, request: Request, hits: list[Hit]) -> list[Hit]:
+        """Hits without excluded URLs, and without captures under an embargo."""
+        kept: list[Hit] = []
+        views: dict[str, View | None] = {}
+        for hit in hits:
+            if hit.collection not in views:
+                try:
+                    collection = self._catalog.get_collection(hit.collection)
+                except NotFound:
+                    views[hit.collection] = None
+                else:
+                    views[hit.collection] = self._access.for_request(request, collection)
+            view = views[hit.collection]
+            if view is None or view.hides_url(hit.url):
+                continue
+            times = tuple(ts for ts in hit.timestamps if view.allows_at(hit.url, ts))
+            if times:
+                kept.append(hit if times == hit.timestamps else replace(hit, timestamps=times))
+        return kept
 
     def api(self, request: Request) -> Response:
         try:

@@ -15,11 +15,11 @@ import base64
 import hashlib
 import os
 import socket
-import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,8 +37,17 @@ HTTP_REQUEST = "application/http; msgtype=request"
 
 
 def uuid_record_id() -> str:
-    """A fresh `<urn:uuid:…>` WARC-Record-ID."""
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    """A fresh `<urn:uuid:…>` WARC-Record-ID (a random, version 4 UUID, as `uuid.uuid4`
+    makes, without building the UUID object: the crawler needs three per page)."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40
+    b[8] = b[8] & 0x3F | 0x80
+    h = b.hex()
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
+
+
+# The records of one exchange share its date: format it once.
+_warc_date = lru_cache(maxsize=16)(warc_date)
 
 
 def sha1_digest(data: bytes) -> str:
@@ -86,6 +95,26 @@ def serialize(record: Record) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + record.block + b"\r\n\r\n"
 
 
+@dataclass(frozen=True)
+class PreparedGroup:
+    """A group of records serialized and compressed, ready to append (see `prepare_group`)."""
+
+    records: list[Record]
+    members: list[bytes]  # one gzip member per record
+
+
+def compress_member(data: bytes, level: int) -> bytes:
+    """`data` as one gzip member."""
+    c = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return c.compress(data) + c.flush()
+
+
+def prepare_group(records: list[Record], level: int) -> PreparedGroup:
+    """Serialize and compress `records`: pure, so it may run in a worker thread (zlib and
+    hashlib release the GIL) while the crawl goes on."""
+    return PreparedGroup(records, [compress_member(serialize(r), level) for r in records])
+
+
 def http_response_head(exchange: HttpExchange) -> bytes:
     """Status line and headers as received (latin-1 round trip), ending with the blank line."""
     status = f"{exchange.protocol} {exchange.status}"
@@ -112,7 +141,7 @@ def exchange_records(
     payload_digest: str | None = None,
 ) -> tuple[Record, Record]:
     """The response (or, if `revisit_of` = (record id, URL, date), revisit) and request."""
-    date = warc_date(exchange.date)
+    date = _warc_date(exchange.date)
     digest = payload_digest or sha1_digest(exchange.body)
     head = http_response_head(exchange)
     common = [("WARC-Date", date), ("WARC-Target-URI", exchange.url)]
@@ -142,7 +171,7 @@ def exchange_records(
             ("WARC-Profile", REVISIT_PROFILE),
             ("WARC-Refers-To", original_id),
             ("WARC-Refers-To-Target-URI", original_url),
-            ("WARC-Refers-To-Date", warc_date(original_date)),
+            ("WARC-Refers-To-Date", _warc_date(original_date)),
             ("WARC-Truncated", "length"),
         ]
         response = Record(
@@ -177,7 +206,7 @@ def metadata_record(
         [
             ("WARC-Type", "metadata"),
             ("WARC-Record-ID", record_id),
-            ("WARC-Date", warc_date(date)),
+            ("WARC-Date", _warc_date(date)),
             ("WARC-Target-URI", url),
             ("WARC-Refers-To", refers_to),
             ("WARC-Concurrent-To", refers_to),
@@ -226,12 +255,16 @@ class WarcFileWriter:
 
     def write_group(self, records: list[Record]) -> list[StoredRecord]:
         """Compress `records` and append them with one write; rotate before, if due."""
+        return self.write_prepared(prepare_group(records, self.gzip_level))
+
+    def write_prepared(self, group: PreparedGroup) -> list[StoredRecord]:
+        """Append a group `prepare_group` made, with one write; rotate before, if due."""
         if self._file is not None and self._size >= self.rotate_bytes:
             self.close()
         if self._file is None:
             self._open_next()
         assert self._file is not None
-        members = [self._compress(serialize(r)) for r in records]
+        records, members = group.records, group.members
         offset = self._size
         stored = []
         for record, member in zip(records, members, strict=True):
@@ -283,10 +316,6 @@ class WarcFileWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _compress(self, data: bytes) -> bytes:
-        c = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
-        return c.compress(data) + c.flush()
-
     def _open_next(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = to_timestamp(self.clock())
@@ -316,13 +345,13 @@ class WarcFileWriter:
             [
                 ("WARC-Type", "warcinfo"),
                 ("WARC-Record-ID", self.record_id()),
-                ("WARC-Date", warc_date(self.clock())),
+                ("WARC-Date", _warc_date(self.clock())),
                 ("WARC-Filename", name),
                 ("Content-Type", "application/warc-fields"),
             ],
             block,
         )
-        data = self._compress(serialize(record))
+        data = compress_member(serialize(record), self.gzip_level)
         self._file.write(data)
         self._file.flush()
         self._size = len(data)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the catalog schema, run from vellum.catalog.database (no alembic.ini)."""
