@@ -20,8 +20,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from benchlib import ensure_pywb, log, save_results
+from benchlib import ensure_pywb, log, markdown_table, save_results
 from vellum.access.exclusions import Rules
 from vellum.catalog.exclusions import surt_form
 from vellum.urls.surt import surt
@@ -112,6 +113,24 @@ def main() -> None:
     save_results(
         "access",
         {"rules": len(rules), "urls": len(urls), "pywb_us": theirs, "vellum_us": ours},
+    )
+
+
+def table(r: dict[str, Any]) -> str:
+    """The RESULTS.md table of a saved run (bench/.work/results/access.json)."""
+    rows = [
+        [
+            f"{r['rules']:,}",
+            f"{r['urls']:,}",
+            f"{r['pywb_us']:,.0f} µs",
+            f"{r['vellum_us']:,.1f} µs",
+            f"{r['pywb_us'] / r['vellum_us']:,.0f}×",
+        ]
+    ]
+    header = ["rules", "URLs", "pywb 2.10 (per check)", "Vellum (per check)", "pywb / Vellum"]
+    return (
+        "Exclusion (take-down) checks: half SURT prefixes, half exact URLs; both give the "
+        "same verdict on every URL. Best of 5 runs.\n\n" + markdown_table(header, rows) + "\n"
     )
 
 

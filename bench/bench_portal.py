@@ -28,6 +28,7 @@ import statistics
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from benchlib import (
     LOOPBACK,
@@ -176,13 +177,13 @@ def report(r: dict[str, float | int | str]) -> str:
             f"calendar of a URL with {int(r['hot']):,} captures",
             ms("vellum_calendar_s") + " (whole page)",
             ms("pywb_cdx_s") + " (its JSON)",
-            ratio(float(r["vellum_calendar_s"]), float(r["pywb_cdx_s"])),
+            ratio(float(r["pywb_cdx_s"]), float(r["vellum_calendar_s"])),
         ],
         [
             f"home page, {int(r['hot']) + int(r['others']):,} captures: first request",
             ms("vellum_home_first_s") + " (counting)",
             ms("pywb_home_s") + " (names only)",
-            ratio(float(r["vellum_home_first_s"]), float(r["pywb_home_s"])),
+            ratio(float(r["pywb_home_s"]), float(r["vellum_home_first_s"])),
         ],
         [
             "home page: until the counts show",
@@ -194,11 +195,24 @@ def report(r: dict[str, float | int | str]) -> str:
             "home page, next requests",
             ms("vellum_home_s"),
             ms("pywb_home_s"),
-            ratio(float(r["vellum_home_s"]), float(r["pywb_home_s"])),
+            ratio(float(r["pywb_home_s"]), float(r["vellum_home_s"])),
         ],
     ]
-    table = markdown_table(["", "Vellum", f"pywb {r['pywb_version']}", "ratio"], rows)
+    table = markdown_table(
+        ["", "Vellum", f"pywb {r['pywb_version']}", "pywb / Vellum (time)"], rows
+    )
     return table + f"\n\npywb's `/*/` page itself (a script shell): {ms('pywb_calendar_shell_s')}\n"
+
+
+def table(saved: dict[str, Any]) -> str:
+    """The RESULTS.md table of a saved run (bench/.work/results/portal.json)."""
+    r = saved["results"]
+    return (
+        f"One collection: a URL with {int(r['hot']):,} captures plus {int(r['others']):,} "
+        "other captures; p50 over HTTP on 127.0.0.1, one request at a time. pywb's "
+        "calendar is a script shell that fetches its CDX JSON, so that JSON is the peer "
+        "figure for the calendar.\n\n" + report(r)
+    )
 
 
 if __name__ == "__main__":
