@@ -30,24 +30,35 @@ class FormError(Exception):
 
 async def read_form(request: Request) -> dict[str, str]:
     """The fields of a URL-encoded form (first value of each), or FormError."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_MAX:
-        raise FormError(413, f"The form is too large (more than {FORM_MAX} bytes).")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_MAX:
-            raise FormError(413, f"The form is too large (more than {FORM_MAX} bytes).")
+    body = await read_body(request, FORM_MAX)
     if not body:
         return {}  # no fields at all (so no CSRF token either)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise FormError(415, "This form must be sent as application/x-www-form-urlencoded.")
+    return parse_urlencoded(body, _FIELDS_MAX)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """A posted body of at most `limit` bytes (413 beyond, declared or sent)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FormError(413, f"The form is too large (more than {limit} bytes).")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise FormError(413, f"The form is too large (more than {limit} bytes).")
+    return bytes(body)
+
+
+def parse_urlencoded(body: bytes, max_fields: int) -> dict[str, str]:
+    """The fields of a URL-encoded body, first value of each (400 when unreadable)."""
     try:
         pairs = parse_qsl(
             body.decode("ascii"),
             keep_blank_values=True,
-            max_num_fields=_FIELDS_MAX,
+            max_num_fields=max_fields,
             encoding="utf-8",
             errors="strict",
         )

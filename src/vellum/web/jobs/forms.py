@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from email.parser import BytesParser
 from email.policy import HTTP
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from vellum.auth.forms import FormError, check_csrf
+from vellum.auth.forms import FormError, check_csrf, parse_urlencoded, read_body
 from vellum.auth.guard import expected_token
 from vellum.auth.sessions import LoginSession
 
@@ -23,44 +22,18 @@ FIELDS_MAX = 60
 
 async def posted(request: Request, session: LoginSession | None) -> dict[str, str]:
     """The fields of a posted form whose CSRF token is right (files as text); else FormError."""
-    body = bytearray()
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_MAX:
-        raise FormError(413, f"The form is too large (more than {FORM_MAX // 1024} KB).")
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_MAX:
-            raise FormError(413, f"The form is too large (more than {FORM_MAX // 1024} KB).")
+    body = await read_body(request, FORM_MAX)
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";")[0].strip().lower()
     if not body:
         fields: dict[str, str] = {}
     elif kind == "application/x-www-form-urlencoded":
-        fields = _urlencoded(bytes(body))
+        fields = parse_urlencoded(body, FIELDS_MAX)
     elif kind == "multipart/form-data":
-        fields = _multipart(content_type, bytes(body))
+        fields = _multipart(content_type, body)
     else:
         raise FormError(415, "This form must be sent as a web form.")
     check_csrf(expected_token(request, session), fields)
-    return fields
-
-
-def _urlencoded(body: bytes) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(
-            body.decode("ascii"),
-            keep_blank_values=True,
-            max_num_fields=FIELDS_MAX,
-            encoding="utf-8",
-            errors="strict",
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise FormError(
-            400, "The form could not be read (bad encoding or too many fields)."
-        ) from None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
     return fields
 
 
