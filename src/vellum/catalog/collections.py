@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from vellum.catalog.catalog import _RESERVED_SLUGS, _SLUG, Catalog
+from vellum.catalog.dublin_core import DC_ELEMENTS
 from vellum.catalog.models import (
     CollectionRow,
     CrawlJobRow,
@@ -29,19 +30,6 @@ from vellum.catalog.models import (
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, NotFound, VellumError
 
-# Dublin Core elements beyond title and description, in the order forms show them.
-DC_ELEMENTS = (
-    "subject",
-    "creator",
-    "publisher",
-    "contributor",
-    "date",
-    "type",
-    "language",
-    "coverage",
-    "rights",
-    "source",
-)
 TITLE_MAX = 300
 DESCRIPTION_MAX = 10_000
 DC_VALUE_MAX = 1_000

@@ -15,6 +15,7 @@ from vellum.capture.fetch import check_url
 from vellum.capture.outlinks import normalize
 from vellum.capture.scope import DEFAULT_MAX_HOPS, SCOPE_TYPES, ScopeRules, Seed
 from vellum.catalog.catalog import Catalog
+from vellum.catalog.dublin_core import ALL_DC_ELEMENTS
 from vellum.catalog.models import CollectionRow, SeedRow
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, NotFound
@@ -24,20 +25,7 @@ URL_MAX = 2048
 NOTES_MAX = 4000
 DC_VALUE_MAX = 1000
 PATTERNS_MAX = 50
-DC_ELEMENTS = (
-    "title",
-    "description",
-    "subject",
-    "creator",
-    "publisher",
-    "contributor",
-    "date",
-    "type",
-    "language",
-    "coverage",
-    "rights",
-    "source",
-)
+DC_ELEMENTS = ALL_DC_ELEMENTS  # a seed keeps all fifteen
 LIMIT_NAMES = ("documents", "bytes", "seconds")
 
 

@@ -12,23 +12,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from vellum.catalog import Catalog
+from vellum.catalog.dublin_core import DC_ELEMENTS
 from vellum.catalog.models import CollectionRow, OrganizationRow, SeedRow
 
 __all__ = ["DC_ELEMENTS", "Details", "Seed", "active_seeds", "collection_details"]
 
-# Dublin Core elements beyond title and description, in the order pages list them.
-DC_ELEMENTS = (
-    "subject",
-    "creator",
-    "publisher",
-    "contributor",
-    "date",
-    "type",
-    "language",
-    "coverage",
-    "rights",
-    "source",
-)
 MAX_SEEDS = 500
 
 
