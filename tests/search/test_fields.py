@@ -111,3 +111,20 @@ def test_upsert_many_merges_committed_pending_and_repeated_keys(tmp_path: Path) 
         assert (stored.url, stored.surt, stored.digest) == ("http://x.org/p", "org,x)/p", "D1")
     finally:
         index.close()
+
+
+def test_revisit_of_a_pending_document_is_merged_at_the_commit(tmp_path: Path) -> None:
+    index = TantivySearchIndex(tmp_path / "index")
+    try:
+        index.upsert_many([doc("20100101000000")])
+        assert index.get(doc("x").key) is None  # pending: not searchable yet
+        assert index.add_capture(doc("x").key, "20150101000000")  # a revisit of it
+        assert index.add_capture(doc("x").key, "20150101000000")  # the same time again
+        assert not index.add_capture("no-such-key", "20150101000000")
+        index.commit()
+        stored = index.get(doc("x").key)
+        assert stored is not None and stored.timestamps == ["20100101000000", "20150101000000"]
+        assert index.count() == 1 and index.pending() == 0
+        assert (stored.main, stored.boilerplate) == ("main words alpha", "menu")
+    finally:
+        index.close()

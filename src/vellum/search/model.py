@@ -142,7 +142,7 @@ class SearchIndex(Protocol):
     """The full-text index seam: payloads in, ranked hits with facets out."""
 
     def get(self, key: str) -> SearchDoc | None:
-        """The stored document with this key (committed or pending), if any."""
+        """The committed document with this key, if any (pending ones once committed)."""
         ...
 
     def upsert(self, doc: SearchDoc) -> None:

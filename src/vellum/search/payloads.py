@@ -32,13 +32,17 @@ class Batching:
 
     A batch of a file's output ends at `docs` documents and revisits or at `chars`
     characters of text, whichever comes first; the feed commits the index when its
-    uncommitted documents reach `commit_docs` or `commit_chars` characters.
+    uncommitted documents reach `commit_docs` or `commit_chars` characters. Uncommitted
+    documents cost little memory (the writer's heap is fixed; the index keeps only their
+    keys and capture times), but each commit makes a segment that is merged later: at
+    100,000 pages, committing every 50,000 rather than every 10,000 documents took a
+    fifth less CPU in the indexing process.
     """
 
     docs: int = 500
     chars: int = 8_000_000
-    commit_docs: int = 10_000
-    commit_chars: int = 32_000_000
+    commit_docs: int = 50_000
+    commit_chars: int = 200_000_000
 
 
 DEFAULT_BATCHING = Batching()

@@ -111,10 +111,15 @@ class TantivySearchIndex:
             raise VellumError(f"cannot open the search index in {path}: {exc}") from None
         self._index.register_tokenizer(TOKENIZER, self._analyzer)
         self._writer: tantivy.IndexWriter | None = None
-        # Added since the last commit, for `get` (tantivy cannot search them yet); the
-        # feed bounds it by committing when pending() or pending_chars() grows too big.
-        self._pending: dict[str, SearchDoc] = {}
+        # The documents added since the last commit (tantivy cannot search them yet), by
+        # key: their collection and capture times. That is all a repeated key needs (the
+        # same key is the same payload, so the same text), and it keeps memory small so
+        # that commits, which make segments to merge, can be rare. The feed commits when
+        # pending() or pending_chars() reaches its bound.
+        self._pending: dict[str, tuple[str, list[str]]] = {}
         self._pending_chars = 0
+        # Capture times of revisits of pending documents, applied after the next commit.
+        self._deferred: dict[str, list[str]] = {}
         self._clear = False
         self._committed_empty = self.count() == 0
 
@@ -138,9 +143,7 @@ class TantivySearchIndex:
     # writing
 
     def get(self, key: str) -> SearchDoc | None:
-        pending = self._pending.get(key)
-        if pending is not None:
-            return pending
+        """The committed document with this key (pending ones are found after the commit)."""
         if self._committed_empty:
             return None
         searcher = self._index.searcher()
@@ -149,20 +152,19 @@ class TantivySearchIndex:
         return _stored_doc(searcher.doc(hits[0][1])) if hits else None
 
     def upsert(self, doc: SearchDoc) -> None:
-        key = doc.key
-        earlier = self.get(key)
-        if earlier is not None:
-            doc.merge_timestamps(earlier.timestamps)
-        self._add(doc, replace=earlier is not None)
+        self.upsert_many([doc])
 
     def upsert_many(self, docs: list[SearchDoc]) -> None:
         """`upsert` each document, looking all their keys up in the index at once."""
         unseen = [doc.key for doc in docs if doc.key not in self._pending]
         committed = self._committed(unseen)
         for doc in docs:
-            earlier = self._pending.get(doc.key) or committed.get(doc.key)
+            pending = self._pending.get(doc.key)
+            earlier = pending[1] if pending is not None else None
+            if earlier is None and doc.key in committed:
+                earlier = committed[doc.key].timestamps
             if earlier is not None:
-                doc.merge_timestamps(earlier.timestamps)
+                doc.merge_timestamps(earlier)
             self._add(doc, replace=earlier is not None)
 
     def _committed(self, keys: list[str]) -> dict[str, SearchDoc]:
@@ -176,6 +178,12 @@ class TantivySearchIndex:
         return {doc.key: doc for doc in found}
 
     def add_capture(self, key: str, timestamp: str) -> bool:
+        pending = self._pending.get(key)
+        if pending is not None:  # its text is in the writer only: merged after the commit
+            if timestamp not in pending[1]:
+                pending[1].append(timestamp)
+                self._deferred.setdefault(key, []).append(timestamp)
+            return True
         doc = self.get(key)
         if doc is None:
             return False
@@ -189,16 +197,14 @@ class TantivySearchIndex:
         if replace:  # deletes what was added before it, committed or not
             writer.delete_documents_by_term("key", doc.key)
         writer.add_document(self._document(doc))
-        earlier = self._pending.get(doc.key)
-        if earlier is not None:
-            self._pending_chars -= _chars(earlier)
-        self._pending[doc.key] = doc
-        self._pending_chars += _chars(doc)
+        if doc.key not in self._pending:
+            self._pending_chars += _chars(doc)
+        self._pending[doc.key] = (doc.collection, list(doc.timestamps))
 
     def delete_collection(self, slug: str) -> None:
         self._open_writer().delete_documents_by_term("collection", slug)
-        self._pending = {k: d for k, d in self._pending.items() if d.collection != slug}
-        self._pending_chars = sum(_chars(d) for d in self._pending.values())
+        self._pending = {k: p for k, p in self._pending.items() if p[0] != slug}
+        self._deferred = {k: t for k, t in self._deferred.items() if k in self._pending}
 
     def pending(self) -> int:
         """Documents added since the last commit."""
@@ -219,6 +225,12 @@ class TantivySearchIndex:
         self._pending_chars = 0
         self._index.reload()
         self._committed_empty = self.count() == 0
+        deferred, self._deferred = self._deferred, {}
+        if deferred:  # revisits of documents that were pending: searchable now
+            for key, doc in self._committed(list(deferred)).items():
+                doc.merge_timestamps(deferred[key])
+                self._add(doc, replace=True)
+            self.commit()
 
     def _open_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
