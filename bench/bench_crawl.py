@@ -34,7 +34,6 @@ from typing import Any
 from benchlib import (
     BUSY_LIMIT,
     LOOPBACK,
-    SITE_DIR,
     BenchError,
     WarcCounts,
     count_warcs,
@@ -203,7 +202,7 @@ def run(runs: int = 3, pages: int = PAGES) -> dict[str, Any]:
         "machine": machine,
         "site": {
             "pages": len(site.pages),
-            "large_page_bytes": (SITE_DIR / site.large_page).stat().st_size,
+            "large_page_bytes": (site_dir / site.large_page).stat().st_size,
             "resources": site.resources,
             "bytes": site.total_bytes,
             "host": LOOPBACK,

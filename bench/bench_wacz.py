@@ -239,7 +239,14 @@ def _pages_in(package: Path) -> int:
 
 
 def table(r: dict[str, Any]) -> str:
-    def row(what: str, m: dict[str, Any], data: float, versus: str) -> list[str]:
+    def row(
+        what: str, m: dict[str, Any], data: float, versus: str, peer: dict[str, Any] | None = None
+    ) -> list[str]:
+        """`peer` (with the bytes it read): the ratio of MB per CPU second, which the
+        other work on a shared machine disturbs less than wall time."""
+        by_cpu = "1×" if peer is None else ""
+        if peer is not None and m.get("cpu") and peer.get("cpu"):
+            by_cpu = ratio(data / m["cpu"], peer["bytes"] / peer["cpu"])
         return [
             what,
             f"{data / 1e9:.2f} GB",
@@ -248,10 +255,13 @@ def table(r: dict[str, Any]) -> str:
             f"{m['mb_s']:.1f}",
             f"{m['rss_kb'] / 1024:.0f} MiB",
             versus,
+            by_cpu,
         ]
 
     peer = r["py_wacz_create"]
     peer_text = r["py_wacz_text"]
+    whole = {**peer, "bytes": r["warc_bytes"]}
+    two = {**peer_text, "bytes": peer_text["warc_bytes"]}
     small = r["export_small"]
     rows = [
         row(
@@ -259,12 +269,14 @@ def table(r: dict[str, Any]) -> str:
             r["export_plain"],
             r["warc_bytes"],
             ratio(r["export_plain"]["mb_s"], peer["mb_s"]),
+            whole,
         ),
         row(
             "vellum import FILE.wacz (verify + import; Vellum's package with text)",
             r["import"],
             r["package_bytes"],
             ratio(r["import"]["mb_s"], peer["mb_s"]),
+            whole,
         ),
         row(f"py-wacz create ({r['py_wacz']}; no pages found)", peer, r["warc_bytes"], "1×"),
         row(
@@ -272,6 +284,7 @@ def table(r: dict[str, Any]) -> str:
             small,
             small["warc_bytes"],
             ratio(small["mb_s"], peer_text["mb_s"]) + " (vs py-wacz -d -t)",
+            two,
         ),
         row(
             f"py-wacz create -d -t, 2 files ({peer_text['pages']:,} pages with text)",
@@ -284,15 +297,26 @@ def table(r: dict[str, Any]) -> str:
             r["import_small"],
             r["import_small"]["package_bytes"],
             ratio(r["import_small"]["mb_s"], peer["mb_s"]),
+            whole,
         ),
         row(
             "vellum export --wacz, all files (pages with text; memory check)",
             r["export"],
             r["warc_bytes"],
             ratio(r["export"]["mb_s"], peer_text["mb_s"]) + " (vs py-wacz -d -t, 2 files)",
+            two,
         ),
     ]
-    header = ["", "input", "seconds", "CPU s", "MB/s", "peak RSS", "vs py-wacz (MB/s)"]
+    header = [
+        "",
+        "input",
+        "seconds",
+        "CPU s",
+        "MB/s",
+        "peak RSS",
+        "vs py-wacz (MB/s)",
+        "vs py-wacz (MB per CPU s)",
+    ]
     notes = (
         f"\n{r['files']} WARC files, {r['warc_bytes'] / 1e9:.2f} GB; Vellum's package "
         f"{r['package_bytes'] / 1e9:.2f} GB (with pages.jsonl), py-wacz's "

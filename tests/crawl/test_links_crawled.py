@@ -145,3 +145,42 @@ def test_crawl_with_the_worker_process_follows_every_link(
     missing = {p for p in EXPECTED if p not in logged and p.split("?")[0] not in logged}
     assert not missing
     assert warcio_check(sorted((settings.warc_dir("coll")).glob("*.warc.gz"))).returncode == 0
+
+
+def test_pages_beyond_the_worker_backlog_are_prepared_here_the_same_way() -> None:
+    """While MAX_PENDING documents wait for the worker, the next ones are handled in this
+    process (both cores stay busy); links and compressed records are the same."""
+    import asyncio
+
+    from vellum.capture.extraction import MAX_PENDING, Preparer
+    from vellum.capture.grouping import Plan, make_group
+    from vellum.capture.http import HttpClient
+    from vellum.capture.safety import AddressGuard
+
+    with Site(_source_site()) as site:
+
+        async def prepare() -> tuple[int, int, list[bool]]:
+            client = HttpClient("Vellum-test", AddressGuard(allow_private=True))
+            extractor = Preparer(inline_documents=0)
+            try:
+                exchanges = [await client.get(site.url + p.lstrip("/")) for p in SOURCES]
+                plans = [
+                    Plan("L", site.url, f"<r{i}>", f"<q{i}>", f"<m{i}>", None, "", 1)
+                    for i in range(len(exchanges))
+                ]
+                made = await asyncio.gather(
+                    *(extractor.group(p, e) for p, e in zip(plans, exchanges, strict=True))
+                )
+            finally:
+                extractor.close()
+                await client.close()
+            same = []
+            for plan, exchange, (links, group) in zip(plans, exchanges, made, strict=True):
+                want_links, want = make_group(plan, exchange)
+                same.append(links == want_links and group.members == want.members)
+            return len(exchanges), extractor.sent, same
+
+        total, sent, same = asyncio.run(prepare())
+    assert total > MAX_PENDING
+    assert sent == MAX_PENDING  # the worker's backlog was full for all the others
+    assert all(same)

@@ -19,7 +19,7 @@ from vellum.catalog import Catalog
 from vellum.errors import InvalidInput
 from vellum.export.signing import generate_key, load_signer
 from vellum.export.wacz import WaczOptions, write_wacz
-from vellum.index.wacz_import import _PageCounter, import_wacz
+from vellum.index.wacz_import import _entry_chunks, _PageCounter, import_wacz
 from vellum.replay.app import create_app
 from vellum.settings import Settings
 
@@ -284,3 +284,44 @@ def test_pages_are_counted_as_they_pass(chunk: int) -> None:
 def test_zlib_bomb_ratio_counts_stored_size() -> None:
     # 64 MiB of zeros deflate to ~64 KiB: a ratio of ~1000, far past the limit of 200
     assert len(zlib.compress(bytes(64 << 20))) * 200 < 64 << 20
+
+
+def understate_size(target: Path, name: str, declared: int) -> None:
+    """Make the headers of entry `name` declare `declared` bytes, fewer than it holds."""
+    data = bytearray(target.read_bytes())
+    encoded = name.encode()
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:  # the central directory, which zipfile trusts
+        if data[at + 46 : at + 46 + len(encoded)] == encoded:
+            data[at + 24 : at + 28] = declared.to_bytes(4, "little")
+            local = int.from_bytes(data[at + 42 : at + 46], "little")
+            data[local + 22 : local + 26] = declared.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    target.write_bytes(bytes(data))
+
+
+def test_entry_inflating_past_its_declared_size_is_refused(
+    web: Web, package: Path, tmp_path: Path
+) -> None:
+    """A bomb whose header understates its size (so that the ratio looks harmless) is
+    cut off at the size declared, not inflated in full."""
+    settings, catalog, _ = web
+    zeros = bytes(8 << 20)
+    bad = rewrite(package, tmp_path / "liar.wacz", relist({"pages/extraPages.jsonl": zeros}))
+    add_entries(bad, {"pages/extraPages.jsonl": zeros})
+    understate_size(bad, "pages/extraPages.jsonl", 1 << 20)
+    with zipfile.ZipFile(bad) as zf:
+        assert zf.getinfo("pages/extraPages.jsonl").file_size == 1 << 20
+    with pytest.raises(InvalidInput, match="inflates beyond the size its header declares"):
+        import_wacz(settings, catalog, "copy", bad)
+    assert catalog.warc_files("copy") == []
+    assert [p for p in settings.collection_dir("copy").rglob("*") if p.is_file()] == []
+
+
+def test_entries_read_past_zipfile_give_the_same_bytes(package: Path, tmp_path: Path) -> None:
+    """Stored and deflated entries, read from the package directly, are what zipfile reads."""
+    with zipfile.ZipFile(package) as zf:
+        for info in zf.infolist():
+            read = b"".join(_entry_chunks(zf, info, package))
+            assert read == zf.read(info), info.filename
+            assert info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)

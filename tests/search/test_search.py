@@ -74,6 +74,46 @@ def test_words_phrases_operators_prefix(settings: Settings, archive: Archive) ->
     assert urls(search(settings, "logo")) == ["http://other.net/logo.png"]
 
 
+PHRASE_PAGES = [
+    Page(
+        "http://p.org/1",
+        "20150101000000",
+        html("Ville d'été", "Le conseil de la ville, de la région et de l'État se réunit.", "fr"),
+    ),
+    Page(
+        "http://p.org/2", "20150101000000", html("Autre", "La ville de Paris. Région de la Loire.")
+    ),
+    Page("http://p.org/3", "20150101000000", html("Conseil municipal", "Rien de plus ici.")),
+]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ('"de la"', ["http://p.org/1", "http://p.org/2"]),
+        ('"ville de"', ["http://p.org/1", "http://p.org/2"]),
+        ('"ville, de la"', ["http://p.org/1"]),  # punctuation separates words, as in words
+        ('"de la ville"', ["http://p.org/1"]),  # three words: each pair, then positions
+        ('"conseil de la ville de la region"', ["http://p.org/1"]),
+        ('"la region et de la ville"', []),  # each pair is on page 1, not this sequence
+        ('"ville conseil"', []),  # "Ville d'été" (title) and "Le conseil": no pair across
+        ('"ville d ete"', ["http://p.org/1"]),  # in the title, accents folded
+        ('"conseil municipal"', ["http://p.org/3"]),
+        ('"p org"', ["http://p.org/1", "http://p.org/2", "http://p.org/3"]),  # in the URL
+    ],
+)
+def test_phrases(settings: Settings, archive: Archive, phrase: str, expected: list[str]) -> None:
+    archive("docs", PHRASE_PAGES)
+    found = search(settings, phrase)
+    assert sorted(urls(found)) == expected and found.total == len(expected)
+
+
+def test_phrase_hits_highlight_the_words(settings: Settings, archive: Archive) -> None:
+    archive("docs", PHRASE_PAGES)
+    snippet = search(settings, '"de la ville"').hits[0].snippet
+    assert "<b>de</b> <b>la</b> <b>ville</b>" in snippet
+
+
 def test_hits_carry_links_snippets_and_fields(settings: Settings, archive: Archive) -> None:
     archive("docs", PAGES)
     hit = search(settings, "francophones").hits[0]

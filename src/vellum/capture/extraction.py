@@ -5,9 +5,11 @@ Parsing HTML is the largest part of the crawler's work per page, and it holds th
 crawl never pays for starting a process), then hands each HTML page, with the plan for
 its records, to one worker process that extracts the links and makes and compresses the
 records (`vellum.capture.grouping.make_group`), so that the event loop goes on fetching
-and writing on one core while the other parses. Other responses are compressed in a
-thread (zlib and hashlib release the GIL). The functions are the same, so the records
-are the same either way; if the worker cannot start or dies, the work goes on here.
+and writing on one core while the other parses. While the worker has `MAX_PENDING`
+documents waiting, the next one is handled here instead, so that both cores stay busy.
+Other responses are compressed in a thread (zlib and hashlib release the GIL). The
+functions are the same, so the records are the same either way; if the worker cannot
+start or dies, the work goes on here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from vellum.warc.writer import PreparedGroup, prepare_group
 
 INLINE_DOCUMENTS = 200  # documents parsed here before the worker process starts
 MIN_WORKER_BYTES = 2048  # smaller documents are parsed here: sending them costs more
+# Documents waiting for the worker beyond which the next one is parsed here: so that
+# neither core idles while the other has a backlog (parsing is the larger share of a
+# page's work, so the worker alone would be the bottleneck).
+MAX_PENDING = 3
 _WORKER_FAILURES = (BrokenProcessPool, OSError, RuntimeError, AssertionError)
 
 
@@ -64,6 +70,7 @@ class Preparer:
         self._usable = (os.cpu_count() or 1) > 1 and not multiprocessing.current_process().daemon
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="vellum-warc-gzip")
         self.sent = 0  # documents the worker process handled
+        self._pending = 0  # documents sent to the worker and not back yet
 
     async def outlinks(self, path: str, exchange: HttpExchange) -> Links:
         """Every URL the response points to, with its hop letter (see `outlinks`)."""
@@ -85,6 +92,7 @@ class Preparer:
         loop = asyncio.get_running_loop()
         pool = self._worker(plan.path, exchange)
         if pool is not None:
+            self._pending += 1
             try:
                 made = await loop.run_in_executor(pool, make_group, plan, exchange)
             except _WORKER_FAILURES:
@@ -92,6 +100,8 @@ class Preparer:
             else:
                 self.sent += 1
                 return made
+            finally:
+                self._pending -= 1
         links = outlinks(plan.path, exchange)
         records = make_records(plan, exchange, links)
         group = await loop.run_in_executor(self._thread, prepare_group, records, plan.gzip_level)
@@ -101,6 +111,8 @@ class Preparer:
         """The worker process, if this exchange should go there."""
         if not self._usable or not worth_sending(path, exchange):
             return None
+        if self._pending >= MAX_PENDING:
+            return None  # the worker has enough to do: this core takes this one
         self._seen += 1
         if self._seen <= self._inline:
             return None

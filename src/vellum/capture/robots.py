@@ -8,6 +8,7 @@ as "allow" (Heritrix's archival habit; the choice is recorded in warcinfo).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -57,8 +58,15 @@ def parse_robots(exchange: HttpExchange) -> RobotsRules:
     return RobotsRules(parser, allow_all=True, sitemaps=sitemaps)
 
 
+_SIMPLE_ORIGIN = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#\s\\]*)(?=[/?#]|\Z)")
+
+
 def origin_of(url: str) -> str:
     """`scheme://host:port` as the robots.txt cache keys it."""
+    simple = _SIMPLE_ORIGIN.match(url)  # the common form, without urlsplit's cost
+    if simple is not None:
+        netloc = simple.group(2)
+        return f"{simple.group(1).lower()}://{netloc.rsplit('@', 1)[-1].lower()}"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
 

@@ -200,7 +200,9 @@ def metadata_record(
     record_id: str, url: str, date: datetime, refers_to: str, values: list[tuple[str, str]]
 ) -> Record:
     """A `metadata` record about `refers_to` (outlinks, hop path…) as warc-fields."""
-    block = "".join(f"{name}: {_one_line(value)}\r\n" for name, value in values).encode()
+    if any("\r" in value or "\n" in value for _, value in values):
+        values = [(name, _one_line(value)) for name, value in values]
+    block = "".join([f"{name}: {value}\r\n" for name, value in values]).encode()
     return Record(
         "metadata",
         [
