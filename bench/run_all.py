@@ -115,7 +115,7 @@ NOTES: dict[str, str] = {
         "3.8 at the end of FTS5's; FTS5's query phase ran under more load than Vellum's). "
         "Goals: indexing >= 2,000 docs/s (met), p95 < 50 ms for every query type (met "
         "except phrases: 149 ms), ahead of FTS5 on every row (met; CPU per document only "
-        "just). Phrases of two very common words (\"de la\") check word positions in a "
+        'just). Phrases of two very common words ("de la") check word positions in a '
         "third of all pages; indexing adjacent word pairs as terms (Elasticsearch's "
         "index_phrases) brought that p95 from 11.7 to 6.3 ms at 100,000 pages, but a "
         "tantivy regex tokenizer for the pairs cost ~0.4 ms per page and field, five "
