@@ -34,7 +34,7 @@ from vellum.capture.robots import RobotsCache, origin_of
 from vellum.capture.scope import hop_count, host_of
 from vellum.capture.traps import TrapDetector
 from vellum.clock import Clock
-from vellum.index.cdxj import Capture, index_digest
+from vellum.index.cdxj import make_capture
 from vellum.index.store import IndexStore
 from vellum.urls.surt import surt
 from vellum.warc.exchange import HttpExchange
@@ -407,17 +407,17 @@ class CrawlEngine:
         stored: StoredRecord,
     ) -> StoredRecord:
         """Index what was written, update the totals, offer the links."""
-        capture = Capture(
+        capture = make_capture(
+            stored.url,
+            stored.timestamp,
+            stored.mime,
+            stored.status,
+            stored.payload_digest,
+            stored.length,
+            stored.offset,
+            stored.filename,
             # the frontier key is the SURT of the URL fetched: no need to compute it again
-            urlkey=entry.key if stored.url == entry.url and entry.key else surt(stored.url),
-            timestamp=stored.timestamp,
-            url=stored.url,
-            mime=stored.mime,
-            status=str(stored.status) if stored.status is not None else "",
-            digest=index_digest(stored.payload_digest),
-            length=stored.length,
-            offset=stored.offset,
-            filename=stored.filename,
+            urlkey=entry.key if stored.url == entry.url else None,
         )
         self.index.append(stored.filename, [capture])
         digest, duplicate = plan.digest, plan.revisit_of is not None

@@ -100,10 +100,11 @@ def make_capture(
     length: int,
     offset: int,
     filename: str,
+    urlkey: str | None = None,
 ) -> Capture:
-    """A Capture keyed by the SURT of its URL."""
+    """A Capture keyed by the SURT of its URL (`urlkey`, if the caller has it already)."""
     return Capture(
-        urlkey=surt(url),
+        urlkey=urlkey or surt(url),
         timestamp=timestamp,
         url=url,
         mime=mime,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ class TantivySearchIndex:
         # same key is the same payload, so the same text), and it keeps memory small so
         # that commits, which make segments to merge, can be rare. The feed commits when
         # pending() or pending_chars() reaches its bound.
-        self._pending: dict[str, tuple[str, list[str]]] = {}
+        self._pending: dict[str, _Pending] = {}
         self._pending_chars = 0
         # Capture times of revisits of pending documents, applied after the next commit.
         self._deferred: dict[str, list[str]] = {}
@@ -160,7 +161,7 @@ class TantivySearchIndex:
         committed = self._committed(unseen)
         for doc in docs:
             pending = self._pending.get(doc.key)
-            earlier = pending[1] if pending is not None else None
+            earlier = pending.timestamps if pending is not None else None
             if earlier is None and doc.key in committed:
                 earlier = committed[doc.key].timestamps
             if earlier is not None:
@@ -180,8 +181,8 @@ class TantivySearchIndex:
     def add_capture(self, key: str, timestamp: str) -> bool:
         pending = self._pending.get(key)
         if pending is not None:  # its text is in the writer only: merged after the commit
-            if timestamp not in pending[1]:
-                pending[1].append(timestamp)
+            if timestamp not in pending.timestamps:
+                pending.timestamps.append(timestamp)
                 self._deferred.setdefault(key, []).append(timestamp)
             return True
         doc = self.get(key)
@@ -199,11 +200,11 @@ class TantivySearchIndex:
         writer.add_document(self._document(doc))
         if doc.key not in self._pending:
             self._pending_chars += _chars(doc)
-        self._pending[doc.key] = (doc.collection, list(doc.timestamps))
+        self._pending[doc.key] = _Pending(doc.collection, list(doc.timestamps))
 
     def delete_collection(self, slug: str) -> None:
         self._open_writer().delete_documents_by_term("collection", slug)
-        self._pending = {k: p for k, p in self._pending.items() if p[0] != slug}
+        self._pending = {k: p for k, p in self._pending.items() if p.collection != slug}
         self._deferred = {k: t for k, t in self._deferred.items() if k in self._pending}
 
     def pending(self) -> int:
@@ -335,6 +336,14 @@ class TantivySearchIndex:
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+
+
+@dataclass
+class _Pending:
+    """What the index keeps of a document added since the last commit."""
+
+    collection: str
+    timestamps: list[str]  # capture times, in the order they came
 
 
 def _chars(doc: SearchDoc) -> int:
