@@ -212,7 +212,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def vellum_index(files: list[Path], data: Path) -> tuple[Settings, float, int]:
+def vellum_index(
+    files: list[Path], data: Path, fast_phrases: bool = False
+) -> tuple[Settings, float, int]:
     if data.exists():
         shutil.rmtree(data)
     settings = Settings(data_dir=data)
@@ -227,7 +229,7 @@ def vellum_index(files: list[Path], data: Path) -> tuple[Settings, float, int]:
         sha1 = hashlib.sha1(path.name.encode()).hexdigest()  # files are distinct by name
         catalog.add_warc_file(slug, path.name, path.stat().st_size, sha1, sha1[:32], path=path)
     started = time.monotonic()
-    stats = rebuild_search_index(settings, catalog, None)
+    stats = rebuild_search_index(settings, catalog, None, fast_phrases=fast_phrases)
     took = time.monotonic() - started
     catalog.close()
     return settings, took, stats.documents
@@ -373,7 +375,12 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="20,000 pages")
     parser.add_argument("--queries", type=int, default=220)
+    parser.add_argument(
+        "--fast-phrases", action="store_true", help="Vellum's index with pairs of common words"
+    )
+    parser.add_argument("--skip-fts", action="store_true", help="Vellum only (FTS5 takes longest)")
     args = parser.parse_args()
+    name = "search-fast-phrases" if args.fast_phrases else "search"
     pages = 20_000 if args.quick else args.pages
     files = ensure_corpus(pages)
     scratch = work_dir() / f"search-run-{pages}"
@@ -381,7 +388,7 @@ def main() -> None:
 
     log("Vellum: extraction + tantivy")
     cpu = cpu_seconds()
-    settings, v_time, v_docs = vellum_index(files, scratch / "vellum-data")
+    settings, v_time, v_docs = vellum_index(files, scratch / "vellum-data", args.fast_phrases)
     v_cpu = cpu_seconds() - cpu
     v_load = os.getloadavg()[0]
     v_size = du(search_dir(settings) / "index")
@@ -400,7 +407,9 @@ def main() -> None:
         log(f"  {kind}: Vellum p50 {p50:.2f} ms p95 {p95:.2f} ms")
     partial = {"docs": v_docs, "seconds": v_time, "cpu": v_cpu, "load": v_load, "size": v_size}
     partial["latencies"] = {kind: percentiles(times) for kind, (times, _) in ours.items()}
-    save_results("search-vellum", {"pages": pages, "machine": machine_info(), **partial})
+    save_results(f"{name}-vellum", {"pages": pages, "machine": machine_info(), **partial})
+    if args.skip_fts:
+        return
 
     log("FTS5: the same extraction + SQLite FTS5")
     cpu = cpu_seconds()
@@ -451,7 +460,7 @@ def main() -> None:
     print(f"{v_docs:,} documents ({len(files)} WARC files); ratio > 1: Vellum ahead\n")
     print(table)
     save_results(
-        "search",
+        name,
         {"pages": pages, "machine": machine_info(), "rows": rows, "latencies": latencies},
     )
 

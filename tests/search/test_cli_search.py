@@ -100,6 +100,25 @@ def test_reindex_and_errors(data: Path, tmp_path: Path) -> None:
     assert "reindex" in run(data, "search", "--help").stdout
 
 
+def test_reindex_turns_fast_phrases_on_and_off(data: Path, tmp_path: Path) -> None:
+    body = "Le conseil de la ville de la région. " * 3
+    warc = write_warc(
+        tmp_path / "a.warc.gz", [Page("http://x.org/", "20150101000000", html("T", body, "fr"))]
+    )
+    assert run(data, "import", "epf", str(warc)).returncode == 0
+    index = data / "search" / "index"
+    on = run(data, "search", "reindex", "--fast-phrases")
+    assert on.returncode == 0, on.stderr
+    assert "Fast phrases: on" in on.stdout and (index / "COMMON_WORDS").exists()
+    assert json.loads(run(data, "search", '"de la ville"', "--json").stdout)["total"] == 1
+    assert run(data, "search", "reindex").returncode == 0  # keeps the choice
+    assert (index / "COMMON_WORDS").exists()
+    off = run(data, "search", "reindex", "--no-fast-phrases")
+    assert "Fast phrases: off" in off.stdout and not (index / "COMMON_WORDS").exists()
+    assert json.loads(run(data, "search", '"de la ville"', "--json").stdout)["total"] == 1
+    one_line_error(run(data, "search", "reindex", "epf", "--fast-phrases"), "leave out SLUG", 2)
+
+
 @pytest.mark.slow
 def test_second_crawl_updates_the_index(tmp_path: Path) -> None:
     data = tmp_path / "data"

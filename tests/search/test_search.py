@@ -102,8 +102,19 @@ PHRASE_PAGES = [
         ('"p org"', ["http://p.org/1", "http://p.org/2", "http://p.org/3"]),  # in the URL
     ],
 )
-def test_phrases(settings: Settings, archive: Archive, phrase: str, expected: list[str]) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["positions", "fast-phrases"])
+def test_phrases(
+    settings: Settings,
+    catalog: Catalog,
+    archive: Archive,
+    phrase: str,
+    expected: list[str],
+    fast: bool,
+) -> None:
     archive("docs", PHRASE_PAGES)
+    if fast:  # the same phrases from pairs of common words (learned from these pages)
+        rebuild_search_index(settings, catalog, fast_phrases=True, workers=1)
+        assert (search_dir(settings) / "index" / "COMMON_WORDS").exists()
     found = search(settings, phrase)
     assert sorted(urls(found)) == expected and found.total == len(expected)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import tantivy
 
 from vellum.search.model import SearchRequest
+from vellum.search.pairs import PAIR_FIELDS, CommonWords
 from vellum.search.query import And, Filters, Node, Not, Or, Phrase, Word
 
 __all__ = ["BOOSTS", "TEXT_FIELDS", "compile_request"]
@@ -28,14 +30,20 @@ Must, Should, MustNot = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.
 
 
 def compile_request(
-    request: SearchRequest, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer
+    request: SearchRequest,
+    schema: tantivy.Schema,
+    analyzer: tantivy.TextAnalyzer,
+    common: CommonWords | None = None,
 ) -> tuple[tantivy.Query | None, tantivy.Query | None]:
-    """The whole query (None: nothing can match) and its text part alone (for snippets)."""
+    """The whole query (None: nothing can match) and its text part alone (for snippets).
+
+    `common`: the index's common words, whose pairs answer phrases without positions.
+    """
     if request.collections is not None and not request.collections:
         return None, None
     text = None
     if request.query.text is not None:
-        text = _Compiler(schema, analyzer).node(request.query.text)
+        text = _Compiler(schema, analyzer, common).node(request.query.text)
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
     if text is not None:
         clauses.append((Must, text))
@@ -77,9 +85,12 @@ def _any(queries: list[tantivy.Query]) -> tantivy.Query:
 
 
 class _Compiler:
-    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer) -> None:
+    def __init__(
+        self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer, common: CommonWords | None
+    ) -> None:
         self._schema = schema
         self._analyzer = analyzer
+        self._common = common
 
     def node(self, node: Node) -> tantivy.Query | None:
         """The query for a node; None for words that analyse to no token at all."""
@@ -127,6 +138,36 @@ class _Compiler:
             elif len(tokens) == 1:
                 query = tantivy.Query.term_query(self._schema, field, tokens[0])
             else:
-                query = tantivy.Query.phrase_query(self._schema, field, list(tokens))
+                query = self._phrase(field, list(tokens))
             per_field.append(query if boost == 1.0 else tantivy.Query.boost_query(query, boost))
         return _any(per_field)
+
+    def _phrase(self, field: str, tokens: list[str]) -> tantivy.Query:
+        """Words side by side in one field.
+
+        Where adjacent words are both common, the index has their pair as a number
+        (`vellum.search.pairs`): two common words need only that number (and the words
+        themselves, which give the score); a longer phrase checks positions only in the
+        documents that have its common pairs.
+        """
+        schema = self._schema
+        pairs: list[int] = []
+        if self._common is not None and field in PAIR_FIELDS:
+            number = PAIR_FIELDS.index(field)
+            found = (self._common.pair(number, a, b) for a, b in pairwise(tokens))
+            pairs = sorted({n for n in found if n is not None})
+        words: list[str | tuple[int, str]] = list(tokens)
+        if not pairs:
+            return tantivy.Query.phrase_query(schema, field, words)
+        clauses = [
+            (
+                Must,
+                tantivy.Query.const_score_query(tantivy.Query.term_query(schema, "pairs", n), 0.0),
+            )
+            for n in pairs
+        ]
+        if len(tokens) == 2:
+            clauses += [(Must, tantivy.Query.term_query(schema, field, t)) for t in tokens]
+        else:
+            clauses.append((Must, tantivy.Query.phrase_query(schema, field, words)))
+        return tantivy.Query.boolean_query(clauses)

@@ -141,15 +141,22 @@ def rebuild_search_index(
     progress: Progress | None = None,
     workers: int | None = None,
     batching: Batching = DEFAULT_BATCHING,
+    fast_phrases: bool | None = None,
 ) -> FeedStats:
-    """Drop what the index holds of `slug` (or everything) and index its files again."""
+    """Drop what the index holds of `slug` (or everything) and index its files again.
+
+    `fast_phrases` (whole index only): index pairs of common words, or stop doing so;
+    None keeps the index's choice.
+    """
     if slug is not None:
         catalog.get_collection(slug)
+        if fast_phrases is not None:
+            raise VellumError("fast phrases are chosen for the whole index, not one collection")
     with closing(FeedState(search_dir(settings) / "state.db")) as state:
         state.forget(slug)  # first: a crash after this only means more to index again
     path = search_dir(settings) / "index"
     if slug is None:
-        TantivySearchIndex.recreate(path).close()
+        TantivySearchIndex.recreate(path, fast_phrases).close()
     else:
         index = TantivySearchIndex(path)
         try:

@@ -24,11 +24,18 @@ from vellum.search.model import (
     SearchRequest,
     SearchResults,
 )
+from vellum.search.pairs import CommonWords
 
 __all__ = ["SCHEMA_VERSION", "TantivySearchIndex"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: word pairs (`vellum.search.pairs`)
 TOKENIZER = "vellum"
+# Fast phrases (`vellum.search.pairs`), chosen per index by `vellum search reindex
+# --fast-phrases`: the marker file asks for the common words to be learned from the
+# first documents; once learned they are in COMMON_WORDS, and every document added
+# carries the pairs of them that it has.
+FAST_PHRASES = "FAST_PHRASES"
+COMMON_WORDS = "COMMON_WORDS"
 _SNIPPET_CHARS = 220
 _FACET_SIZE = 10
 _LOCK_WAIT = 60.0  # seconds to wait for another process's writer
@@ -71,6 +78,7 @@ def build_schema() -> tantivy.Schema:
     b.add_unsigned_field("status", stored=True, indexed=True)
     b.add_text_field("lang", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     b.add_unsigned_field("outlinks", stored=True)
+    b.add_unsigned_field("pairs", indexed=True)  # adjacent common words (pairs.py)
     # "main" is the main text, "rest" the text around it: each word is tokenized once.
     for name in TEXT_FIELDS:
         b.add_text_field(name, stored=name in ("title", "description"), tokenizer_name=TOKENIZER)
@@ -111,6 +119,8 @@ class TantivySearchIndex:
         except (OSError, ValueError) as exc:
             raise VellumError(f"cannot open the search index in {path}: {exc}") from None
         self._index.register_tokenizer(TOKENIZER, self._analyzer)
+        self._common: CommonWords | None = None  # see _common_words()
+        self._common_stamp: tuple[int, int, int] | None = None
         self._writer: tantivy.IndexWriter | None = None
         # The documents added since the last commit (tantivy cannot search them yet), by
         # key: their collection and capture times. That is all a repeated key needs (the
@@ -125,21 +135,40 @@ class TantivySearchIndex:
         self._committed_empty = self.count() == 0
 
     @classmethod
-    def recreate(cls, path: Path) -> TantivySearchIndex:
+    def recreate(cls, path: Path, fast_phrases: bool | None = None) -> TantivySearchIndex:
         """An empty index in place of whatever is at `path`.
 
         An index of this version is emptied in place (a running server sees the change);
-        one made by another version is removed first.
+        one made by another version is removed first. `fast_phrases`: whether the new
+        index learns common words and indexes their pairs (None: as the old one did).
         """
+        if fast_phrases is None:
+            fast_phrases = (path / FAST_PHRASES).exists()
         try:
             index = cls(path)
         except VellumError:
             shutil.rmtree(path, ignore_errors=True)
-            return cls(path)
-        index._open_writer()
+            index = cls(path)
+        index._open_writer()  # holds the lock: no other process adds documents meanwhile
+        try:
+            (path / COMMON_WORDS).unlink(missing_ok=True)  # first: queries use positions
+            if fast_phrases:
+                (path / FAST_PHRASES).write_text(
+                    "learn the common words from the first documents\n"
+                )
+            else:
+                (path / FAST_PHRASES).unlink(missing_ok=True)
+        except OSError as exc:
+            raise VellumError(f"cannot reset the search index in {path}: {exc}") from None
+        index._common_words()  # none now
         index._clear = True
         index.commit()
         return index
+
+    @property
+    def fast_phrases(self) -> bool:
+        """Whether this index answers phrases of common words from word pairs (or will)."""
+        return (self._path / FAST_PHRASES).exists()
 
     # writing
 
@@ -157,6 +186,10 @@ class TantivySearchIndex:
 
     def upsert_many(self, docs: list[SearchDoc]) -> None:
         """`upsert` each document, looking all their keys up in the index at once."""
+        if docs:
+            self._open_writer()
+            if self._common is None and self._may_learn():
+                self._learn_common_words(docs)
         unseen = [doc.key for doc in docs if doc.key not in self._pending]
         committed = self._committed(unseen)
         for doc in docs:
@@ -167,6 +200,47 @@ class TantivySearchIndex:
             if earlier is not None:
                 doc.merge_timestamps(earlier)
             self._add(doc, replace=earlier is not None)
+
+    def _may_learn(self) -> bool:
+        """Fast phrases asked for, and no document yet that was added without pairs."""
+        if self._pending or not self.fast_phrases:
+            return False
+        self._index.reload()  # what other processes committed before we took the lock
+        return self.count() == 0
+
+    def _learn_common_words(self, docs: list[SearchDoc]) -> None:
+        """Learn the common words from the first documents of the index (once).
+
+        Called with the writer's lock held, so two processes that start filling the
+        same new index agree: the second one's writer reads what the first learned.
+        """
+        texts = (t for d in docs for t in (d.title, d.description, d.main, d.boilerplate))
+        common = CommonWords.learn(texts)
+        path = self._path / COMMON_WORDS
+        try:
+            common.save(path)
+        except OSError as exc:
+            raise VellumError(f"cannot write {path}: {exc}") from None
+        self._common_words()
+
+    def _common_words(self) -> CommonWords | None:
+        """The common words on disk now (None: phrases use positions).
+
+        Read again whenever the file changes: a reindex in another process removes the
+        words first and learns new ones, and a server must follow.
+        """
+        path = self._path / COMMON_WORDS
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self._common, self._common_stamp = None, None
+            return None
+        except OSError as exc:
+            raise VellumError(f"cannot read {path}: {exc}") from None
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._common_stamp:
+            self._common, self._common_stamp = CommonWords.load(path), stamp
+        return self._common
 
     def _committed(self, keys: list[str]) -> dict[str, SearchDoc]:
         """The committed documents with these keys, in one query."""
@@ -247,6 +321,7 @@ class TantivySearchIndex:
                             "try again when it is done"
                         ) from None
                     time.sleep(0.5)
+            self._common_words()  # what the documents this writer adds are made with
         return self._writer
 
     def _document(self, doc: SearchDoc) -> tantivy.Document:
@@ -281,6 +356,12 @@ class TantivySearchIndex:
         out.add_unsigned("sortdate", max(dates))
         out.add_unsigned("status", doc.status)
         out.add_unsigned("outlinks", doc.outlinks)
+        if self._common is not None:
+            pairs = self._common.pairs_of
+            texts = (doc.title, doc.description, doc.main, doc.boilerplate)  # PAIR_FIELDS
+            numbers = [n for field, text in enumerate(texts) for n in pairs(field, text)]
+            if numbers:
+                out.extend({"pairs": numbers}, self._schema)
         out.add_bytes("mainbody", doc.main.encode("utf-8", "replace"))
         out.add_bytes("restbody", doc.boilerplate.encode("utf-8", "replace"))
         return out
@@ -295,7 +376,8 @@ class TantivySearchIndex:
         return int(self._index.searcher().num_docs)
 
     def search(self, request: SearchRequest) -> SearchResults:
-        query, text_query = compile_request(request, self._schema, self._analyzer)
+        common = self._common_words()
+        query, text_query = compile_request(request, self._schema, self._analyzer, common)
         if query is None:
             return SearchResults(0, request.page, request.per_page, [])
         searcher = self._index.searcher()
