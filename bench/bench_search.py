@@ -213,7 +213,7 @@ def cpu_seconds() -> float:
 
 
 def vellum_index(
-    files: list[Path], data: Path, fast_phrases: bool = False
+    files: list[Path], data: Path, fast_phrases: bool = True
 ) -> tuple[Settings, float, int]:
     if data.exists():
         shutil.rmtree(data)
@@ -376,11 +376,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 pages")
     parser.add_argument("--queries", type=int, default=220)
     parser.add_argument(
-        "--fast-phrases", action="store_true", help="Vellum's index with pairs of common words"
+        "--no-fast-phrases",
+        action="store_true",
+        help="Vellum's index without pairs of common words (phrases from positions)",
     )
     parser.add_argument("--skip-fts", action="store_true", help="Vellum only (FTS5 takes longest)")
     args = parser.parse_args()
-    name = "search-fast-phrases" if args.fast_phrases else "search"
+    name = "search-positions" if args.no_fast_phrases else "search"
     pages = 20_000 if args.quick else args.pages
     files = ensure_corpus(pages)
     scratch = work_dir() / f"search-run-{pages}"
@@ -388,7 +390,9 @@ def main() -> None:
 
     log("Vellum: extraction + tantivy")
     cpu = cpu_seconds()
-    settings, v_time, v_docs = vellum_index(files, scratch / "vellum-data", args.fast_phrases)
+    settings, v_time, v_docs = vellum_index(
+        files, scratch / "vellum-data", not args.no_fast_phrases
+    )
     v_cpu = cpu_seconds() - cpu
     v_load = os.getloadavg()[0]
     v_size = du(search_dir(settings) / "index")

@@ -99,8 +99,14 @@ def test_pair_lookup_and_positions_agree_on_one_index(tmp_path: Path) -> None:
     index.close()
 
 
-def test_indexes_learn_no_words_unless_asked(tmp_path: Path) -> None:
-    index = TantivySearchIndex(tmp_path / "index")
+def test_a_new_index_learns_words_and_one_turned_off_does_not(tmp_path: Path) -> None:
+    new = TantivySearchIndex(tmp_path / "new")
+    assert new.fast_phrases
+    new.upsert_many(docs(random.Random(2), 30))
+    new.commit()
+    assert (tmp_path / "new" / COMMON_WORDS).exists()
+    new.close()
+    index = TantivySearchIndex.recreate(tmp_path / "index", fast_phrases=False)
     index.upsert_many(docs(random.Random(2), 30))
     index.commit()
     assert not index.fast_phrases and not (tmp_path / "index" / COMMON_WORDS).exists()
@@ -145,7 +151,7 @@ def test_common_words_are_learned_once_and_follow_reindexing(tmp_path: Path) -> 
 def test_words_are_not_learned_into_an_index_that_has_documents(tmp_path: Path) -> None:
     """Fast phrases asked for after documents were added without pairs: positions stay."""
     path = tmp_path / "index"
-    index = TantivySearchIndex(path)
+    index = TantivySearchIndex.recreate(path, fast_phrases=False)
     corpus = docs(random.Random(3), 40)
     index.upsert_many(corpus[:20])
     index.commit()

@@ -112,9 +112,10 @@ def test_phrases(
     fast: bool,
 ) -> None:
     archive("docs", PHRASE_PAGES)
-    if fast:  # the same phrases from pairs of common words (learned from these pages)
-        rebuild_search_index(settings, catalog, fast_phrases=True, workers=1)
-        assert (search_dir(settings) / "index" / "COMMON_WORDS").exists()
+    # The same phrases from word positions and from pairs of common words (learned from
+    # these pages), which a new index has.
+    rebuild_search_index(settings, catalog, fast_phrases=fast, workers=1)
+    assert (search_dir(settings) / "index" / "COMMON_WORDS").exists() == fast
     found = search(settings, phrase)
     assert sorted(urls(found)) == expected and found.total == len(expected)
 

@@ -90,9 +90,9 @@ def search_query(
 @click.option(
     "--fast-phrases/--no-fast-phrases",
     default=None,
-    help="Index pairs of common words, so that phrases of them take milliseconds; "
-    "indexing then takes about 1.5 times the CPU (whole index only; default: keep the "
-    "index's choice).",
+    help="Index pairs of common words, so that phrases of them take milliseconds, or "
+    "stop (indexing then takes about 2/3 of the CPU). Whole index only; default: keep "
+    "the index's choice (on in a new index).",
 )
 @pass_context
 def search_reindex(

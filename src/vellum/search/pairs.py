@@ -5,8 +5,9 @@ common words ("de la", "of the") that is a large share of the index: at 1,000,00
 "de de" took half a second. Lucene's CommonGrams filter answers such phrases from terms
 made of the word pairs instead; this module does the same with numbers.
 
-It is chosen per index (`vellum search reindex --fast-phrases`), since it costs about
-half as much CPU again at indexing. The common words of such an index are learned from
+It is on in a new index and chosen per index (`vellum search reindex
+--no-fast-phrases` turns it off), since it costs about half as much CPU again at
+indexing. The common words of such an index are learned from
 the first documents it is given and kept beside it until the next full reindex, so that
 every document and every query agree on them.
 

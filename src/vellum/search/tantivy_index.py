@@ -30,12 +30,13 @@ __all__ = ["SCHEMA_VERSION", "TantivySearchIndex"]
 
 SCHEMA_VERSION = "3"  # 3: word pairs (`vellum.search.pairs`)
 TOKENIZER = "vellum"
-# Fast phrases (`vellum.search.pairs`), chosen per index by `vellum search reindex
-# --fast-phrases`: the marker file asks for the common words to be learned from the
-# first documents; once learned they are in COMMON_WORDS, and every document added
-# carries the pairs of them that it has.
+# Fast phrases (`vellum.search.pairs`), on in a new index and chosen again by `vellum
+# search reindex --fast-phrases/--no-fast-phrases`: the marker file asks for the common
+# words to be learned from the first documents; once learned they are in COMMON_WORDS,
+# and every document added carries the pairs of them that it has.
 FAST_PHRASES = "FAST_PHRASES"
 COMMON_WORDS = "COMMON_WORDS"
+_FAST_PHRASES_NOTE = "learn the common words from the first documents\n"
 _SNIPPET_CHARS = 220
 _FACET_SIZE = 10
 _LOCK_WAIT = 60.0  # seconds to wait for another process's writer
@@ -116,6 +117,7 @@ class TantivySearchIndex:
             else:
                 self._index = tantivy.Index(self._schema, path=str(path))
                 version.write_text(SCHEMA_VERSION + "\n")
+                (path / FAST_PHRASES).write_text(_FAST_PHRASES_NOTE)
         except (OSError, ValueError) as exc:
             raise VellumError(f"cannot open the search index in {path}: {exc}") from None
         self._index.register_tokenizer(TOKENIZER, self._analyzer)
@@ -140,22 +142,21 @@ class TantivySearchIndex:
 
         An index of this version is emptied in place (a running server sees the change);
         one made by another version is removed first. `fast_phrases`: whether the new
-        index learns common words and indexes their pairs (None: as the old one did).
+        index learns common words and indexes their pairs (None: as the old one did, or
+        on if it was made by another version).
         """
-        if fast_phrases is None:
-            fast_phrases = (path / FAST_PHRASES).exists()
         try:
             index = cls(path)
         except VellumError:
             shutil.rmtree(path, ignore_errors=True)
             index = cls(path)
+        if fast_phrases is None:
+            fast_phrases = index.fast_phrases
         index._open_writer()  # holds the lock: no other process adds documents meanwhile
         try:
             (path / COMMON_WORDS).unlink(missing_ok=True)  # first: queries use positions
             if fast_phrases:
-                (path / FAST_PHRASES).write_text(
-                    "learn the common words from the first documents\n"
-                )
+                (path / FAST_PHRASES).write_text(_FAST_PHRASES_NOTE)
             else:
                 (path / FAST_PHRASES).unlink(missing_ok=True)
         except OSError as exc:
