@@ -30,7 +30,15 @@ $(WOMBAT_DIR)/wombat.js: package.json package-lock.json
 
 install: $(VENV)/.installed $(WOMBAT_DIR)/wombat.js
 
-install-test: $(VENV)/.installed-test $(WOMBAT_DIR)/wombat.js
+# pywb, a peer the tests compare with (it reads our ZipNum shards), in its own venv, as
+# the benchmarks use it (bench/benchlib.py: same place, same version).
+PYWB_VENV := bench/.work/pywb-venv
+$(PYWB_VENV)/.installed:
+	python3 -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install -q pywb==2.10.0
+	touch $@
+
+install-test: $(VENV)/.installed-test $(WOMBAT_DIR)/wombat.js $(PYWB_VENV)/.installed
 
 # Debian packages the tests need: Chromium for the browser tests, wget for WARCs it writes,
 # PostgreSQL for the catalog tests on that backend (.ci/postgres.sh starts a server).

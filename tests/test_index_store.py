@@ -421,7 +421,7 @@ def pywb_python() -> Path:
             probe = subprocess.run([python, "-c", "import pywb"], capture_output=True, check=False)
             if probe.returncode == 0:
                 return python
-    pytest.skip("pywb is not installed in /tmp/pywb-venv or bench/.work/pywb-venv")
+    pytest.fail("pywb is not installed in bench/.work/pywb-venv: run 'make install-test'")
 
 
 def test_pywb_reads_our_zipnum_shards(tmp_path: Path) -> None:
