@@ -194,3 +194,36 @@ def test_an_embargo_hides_young_captures_from_the_public_only(
         assert _routes_show(client, news, recent) == everywhere
     collections.update("a-open", CollectionFields(old.title, "A", "", True, {}, embargo_days=0))
     assert _routes_show(anonymous, news, recent) == everywhere
+
+
+def test_search_totals_and_facets_leave_out_what_is_hidden(
+    archived: tuple[AdminSite, str],
+) -> None:
+    """Hidden pages are not counted either: a count or a facet would betray them."""
+    site, _ = archived
+    collections = Collections(site.catalog)
+    old = collections.get("a-open")
+    collections.update("a-open", CollectionFields(old.title, "A", "", True, {}, embargo_days=7))
+    Exclusions(site.catalog).add("a-open", "prefix", "http://site.test/secret/", REASON)
+    Exclusions(site.catalog).add("a-open", "url", OTHER, REASON)
+    anonymous, viewer = site.client(None), site.client("viewer-a")
+
+    def search(client: TestClient, **params: str) -> dict[str, object]:
+        answer = client.get("/api/search", params={"q": "zebrafish", **params})
+        assert answer.status_code == 200
+        found: dict[str, object] = answer.json()
+        return found
+
+    public = search(anonymous, per_page="1")
+    assert public["total"] == 1 and public["pages"] == 1  # the open page alone
+    assert [h["url"] for h in public["hits"]] == [PUBLIC]  # type: ignore[attr-defined]
+    facets = public["facets"]
+    assert facets["host"] == [{"value": "site.test", "count": 1}]  # type: ignore[index]
+    assert search(anonymous, q="zebrafish secret")["total"] == 0
+    assert search(anonymous, q="site:other.test")["total"] == 0
+    # A member of the collection sees the embargoed capture, not the excluded ones.
+    member = search(viewer, per_page="50")
+    urls = sorted(h["url"] for h in member["hits"])  # type: ignore[attr-defined]
+    assert urls == sorted([PUBLIC, "http://site.test/news"]) and member["total"] == 2
+    page = anonymous.get("/search", params={"q": "zebrafish"})
+    assert page.status_code == 200 and "secret" not in page.text.lower()

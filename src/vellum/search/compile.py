@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import tantivy
 
-from vellum.search.model import SearchRequest
+from vellum.search.model import Hidden, SearchRequest
 from vellum.search.pairs import PAIR_FIELDS, CommonWords
 from vellum.search.query import And, Filters, Node, Not, Or, Phrase, Word
 
@@ -53,6 +53,7 @@ def compile_request(
         allowed = tantivy.Query.term_set_query(schema, "collection", list(request.collections))
         clauses.append((Must, tantivy.Query.const_score_query(allowed, 0.0)))
     clauses.extend(_filters(request.query.filters, schema))
+    clauses.extend((MustNot, _hidden(h, schema)) for h in request.hidden)
     if not any(occur is Must for occur, _ in clauses):
         clauses.append((Must, tantivy.Query.all_query()))
     return tantivy.Query.boolean_query(clauses), text
@@ -72,6 +73,33 @@ def _filters(filters: Filters, schema: tantivy.Schema) -> list[tuple[tantivy.Occ
         dates = tantivy.Query.range_query(schema, "dates", tantivy.FieldType.Unsigned, low, high)
         out.append((Must, tantivy.Query.const_score_query(dates, 0.0)))
     return out
+
+
+def _hidden(hidden: Hidden, schema: tantivy.Schema) -> tantivy.Query:
+    """The documents of one collection that its exclusions or embargo hide."""
+    reasons = [
+        tantivy.Query.regex_query(schema, "surtkey", _literal(prefix) + "(?s:.*)")
+        for prefix in hidden.prefixes
+    ]
+    if hidden.exact:
+        reasons.append(tantivy.Query.term_set_query(schema, "surtkey", list(hidden.exact)))
+    if hidden.cutoff:  # no capture before the cutoff
+        cutoff = int(hidden.cutoff[:14].ljust(14, "0"))
+        earlier = tantivy.Query.range_query(
+            schema, "dates", tantivy.FieldType.Unsigned, None, cutoff, include_upper=False
+        )
+        reasons.append(
+            tantivy.Query.boolean_query([(Must, tantivy.Query.all_query()), (MustNot, earlier)])
+        )
+    collection = tantivy.Query.term_query(schema, "collection", hidden.collection)
+    if not reasons:
+        return tantivy.Query.empty_query()
+    return tantivy.Query.boolean_query([(Must, collection), (Must, _any(reasons))])
+
+
+def _literal(text: str) -> str:
+    """A regular expression (tantivy's syntax) matching `text` alone."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}" for c in text)
 
 
 def _value_query(schema: tantivy.Schema, field: str, value: str) -> tantivy.Query:

@@ -14,6 +14,7 @@ from vellum.urls.wayback import replay_path
 __all__ = [
     "FACETS",
     "SORTS",
+    "Hidden",
     "Hit",
     "SearchDoc",
     "SearchIndex",
@@ -66,8 +67,27 @@ class SearchDoc:
 
 
 @dataclass(frozen=True)
+class Hidden:
+    """What one collection's exclusions and embargo hide from the one who searches.
+
+    `prefixes` and `exact` are SURT keys (a URL is hidden if its key starts with a
+    prefix or is an exact one); `cutoff` is a timestamp from which captures are under
+    embargo ("": none): a document all of whose captures are that recent is hidden.
+    """
+
+    collection: str
+    prefixes: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+    cutoff: str = ""
+
+
+@dataclass(frozen=True)
 class SearchRequest:
-    """A parsed query and how to present it; `collections` limits what may be seen."""
+    """A parsed query and how to present it; `collections` limits what may be seen.
+
+    `hidden` takes what exclusions and embargoes hide out of the hits, their total and
+    the facet counts alike.
+    """
 
     query: ParsedQuery
     collections: Sequence[str] | None  # None: every collection (the operator)
@@ -75,6 +95,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facets: bool = True
+    hidden: Sequence[Hidden] = ()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from vellum.search.pairs import CommonWords
 
 __all__ = ["SCHEMA_VERSION", "TantivySearchIndex"]
 
-SCHEMA_VERSION = "3"  # 3: word pairs (`vellum.search.pairs`)
+SCHEMA_VERSION = "3"  # 3: word pairs (`vellum.search.pairs`), SURT keys for exclusions
 TOKENIZER = "vellum"
 # Fast phrases (`vellum.search.pairs`), on in a new index and chosen again by `vellum
 # search reindex --fast-phrases/--no-fast-phrases`: the marker file asks for the common
@@ -68,6 +68,7 @@ def build_schema() -> tantivy.Schema:
     b.add_bytes_field("url", stored=True)
     b.add_text_field("urltext", tokenizer_name=TOKENIZER)
     b.add_bytes_field("surt", stored=True)
+    b.add_text_field("surtkey", tokenizer_name="raw", index_option="basic")  # exclusions
     b.add_text_field("host", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("domains", tokenizer_name="raw", index_option="basic")
     b.add_bytes_field("digest", stored=True)
@@ -340,6 +341,7 @@ class TantivySearchIndex:
             ("rest", doc.boilerplate),
         ):
             out.add_text(name, value)
+        out.add_text("surtkey", doc.surt)
         for domain in domains_of(doc.host):
             out.add_text("domains", domain)
         dates = [int(ts) for ts in doc.timestamps]

@@ -20,9 +20,9 @@ from vellum import __version__
 from vellum.access import principal_from_request, visible_collections
 from vellum.access.exclusions import AccessRules, View
 from vellum.catalog import Catalog
-from vellum.errors import InvalidInput, NotFound, VellumError
+from vellum.errors import InvalidInput, VellumError
 from vellum.search.feed import open_search_index
-from vellum.search.model import SORTS, Hit, SearchRequest, SearchResults
+from vellum.search.model import SORTS, Hidden, Hit, SearchRequest, SearchResults
 from vellum.search.query import parse_query
 from vellum.search.tantivy_index import TantivySearchIndex
 from vellum.settings import Settings
@@ -77,33 +77,31 @@ class _SearchWeb:
         per_page = _int(params.get("per_page", "10"), "per_page", 1, MAX_PER_PAGE)
         query = parse_query(text)
         principal = principal_from_request(request, self._catalog)
-        visible = [c.slug for c in visible_collections(self._catalog, principal)]
+        views = {
+            c.slug: self._access.for_request(request, c)
+            for c in visible_collections(self._catalog, principal)
+        }
+        hidden = [
+            Hidden(slug, view.rules.prefixes, tuple(sorted(view.rules.exact)), view.cutoff)
+            for slug, view in views.items()
+            if not view.unrestricted
+        ]
         started = time.perf_counter()
         results = self._search_index().search(
-            SearchRequest(query, visible, sort=sort, page=page, per_page=per_page)
+            SearchRequest(
+                query,
+                list(views),
+                sort=sort,
+                page=page,
+                per_page=per_page,
+                hidden=hidden,
+            )
         )
-        results.hits[:] = self._allowed(request, results.hits)
+        # The query left hidden documents out; what is left to do is per capture (the
+        # embargoed times of a document that also has older ones), and what an index
+        # term cannot hold (a URL too long for one).
+        results.hits[:] = _allowed(views, results.hits)
         return text.strip(), results, time.perf_counter() - started
-
-    def _allowed(self, request: Request, hits: list[Hit]) -> list[Hit]:
-        """Hits without excluded URLs, and without captures under an embargo."""
-        kept: list[Hit] = []
-        views: dict[str, View | None] = {}
-        for hit in hits:
-            if hit.collection not in views:
-                try:
-                    collection = self._catalog.get_collection(hit.collection)
-                except NotFound:
-                    views[hit.collection] = None
-                else:
-                    views[hit.collection] = self._access.for_request(request, collection)
-            view = views[hit.collection]
-            if view is None or view.hides_url(hit.url):
-                continue
-            times = tuple(ts for ts in hit.timestamps if view.allows_at(hit.url, ts))
-            if times:
-                kept.append(hit if times == hit.timestamps else replace(hit, timestamps=times))
-        return kept
 
     def api(self, request: Request) -> Response:
         try:
@@ -164,6 +162,19 @@ class _SearchWeb:
     def _render(self, name: str, status: int = 200, **values: object) -> HTMLResponse:
         template = self._templates.get_template(name)
         return HTMLResponse(template.render(version=__version__, **values), status_code=status)
+
+
+def _allowed(views: dict[str, View], hits: list[Hit]) -> list[Hit]:
+    """Hits without excluded URLs, and without captures under an embargo."""
+    kept: list[Hit] = []
+    for hit in hits:
+        view = views.get(hit.collection)
+        if view is None or view.hides_url(hit.url):
+            continue
+        times = tuple(ts for ts in hit.timestamps if view.allows_at(hit.url, ts))
+        if times:
+            kept.append(hit if times == hit.timestamps else replace(hit, timestamps=times))
+    return kept
 
 
 def _refine(q: str, facet: str, value: str) -> str:
