@@ -121,3 +121,21 @@ def test_large_collections_are_counted_in_the_background(tmp_path: Path) -> None
     with TestClient(create_app(settings, catalog)) as client:
         assert "captures of" in client.get("/pub/").text  # small: counted in the request
     catalog.close()
+
+
+def test_a_slow_count_rests_a_while_and_a_quick_one_does_not(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    catalog = Catalog(settings.catalog_path)
+    make_collection(settings, catalog, "pub", PUBLIC_PAGES)
+    more = [Page(f"{SITE}new.html", when("20250505050505"), b"<html>new</html>")]
+    warc = write_warc(tmp_path / "more.warc.gz", more)
+    slow_index, quick_index = CountingIndex(settings), CountingIndex(settings)
+    # Every count is slow for one cache, and its figures rest for a minute.
+    slow = StatsCache(slow_index, settings.index_dir, slack=1e9, sync_bytes=0, sync_seconds=-1)
+    quick = StatsCache(quick_index, settings.index_dir, slack=1e9)
+    wait_for(lambda: slow.stats("pub").captures == len(PUBLIC_PAGES))
+    assert quick.stats("pub").captures == len(PUBLIC_PAGES)
+    assert not Importer(settings, catalog, workers=1).run("pub", [warc]).failed
+    assert quick.stats("pub").captures == len(PUBLIC_PAGES) + 1 and quick_index.reads == 2
+    assert slow.stats("pub").captures == len(PUBLIC_PAGES) and slow_index.reads == 1
+    catalog.close()

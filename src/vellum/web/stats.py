@@ -126,7 +126,7 @@ class StatsCache:
         stamp = _stamp(self._index_dir(slug))
         key = (slug, view)
         known = self._known.get(key)
-        if known is not None and (known.stamp == stamp or time.monotonic() < known.fresh_until):
+        if known is not None and (known.stamp == stamp or self._resting(known)):
             return known.figures
         size = sum(entry[1] for entry in stamp)
         slow = known.took > self._sync_seconds if known else size > self._sync_bytes
@@ -140,6 +140,11 @@ class StatsCache:
                 target=self._count, args=(key, stamp), name=f"stats-{slug}", daemon=True
             ).start()
         return known.figures if known else CollectionStats(counting=True)
+
+    def _resting(self, known: _Known) -> bool:
+        """Figures of a slow count are kept a while even if the index changed meanwhile
+        (a crawl changes it all the time); a quick count is simply made again."""
+        return known.took > self._sync_seconds and time.monotonic() < known.fresh_until
 
     def _count(self, key: tuple[str, View | None], stamp: Stamp) -> CollectionStats:
         slug, view = key
