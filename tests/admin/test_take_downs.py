@@ -227,3 +227,41 @@ def test_search_totals_and_facets_leave_out_what_is_hidden(
     assert urls == sorted([PUBLIC, "http://site.test/news"]) and member["total"] == 2
     page = anonymous.get("/search", params={"q": "zebrafish"})
     assert page.status_code == 200 and "secret" not in page.text.lower()
+
+
+def test_wasapi_withholds_the_files_that_hold_hidden_captures(
+    archived: tuple[AdminSite, str], tmp_path: Path
+) -> None:
+    """WASAPI serves WARC files whole: one holding a hidden capture is not served."""
+    site, _ = archived
+    old_only = write_warc(
+        tmp_path / "old.warc.gz", [Page(PUBLIC, "20190101000000", html("O", "o"))]
+    )
+    assert not Importer(site.settings, site.catalog, workers=1).run("a-open", [old_only]).failed
+    (pages_file,) = [
+        w.filename for w in site.catalog.warc_files("a-open") if w.filename.startswith("pages")
+    ]
+    (old_file,) = [
+        w.filename for w in site.catalog.warc_files("a-open") if w.filename != pages_file
+    ]
+    anonymous, viewer, root = site.client(None), site.client("viewer-a"), site.client("root")
+
+    def served(client: TestClient) -> set[str]:
+        listed = client.get("/wasapi/v1/webdata", params={"collection": "a-open"}).json()
+        names = {f["filename"] for f in listed["files"]}
+        for name in (pages_file, old_file):
+            download = client.get(f"/wasapi/v1/download/a-open/{name}")
+            assert (download.status_code == 200) == (name in names), (name, download.status_code)
+        return names
+
+    both = {pages_file, old_file}
+    assert served(anonymous) == both and served(root) == both
+    added = Exclusions(site.catalog).add("a-open", "prefix", "http://site.test/secret/", REASON)
+    assert served(anonymous) == {old_file} and served(root) == {old_file}
+    Exclusions(site.catalog).remove(added.id)
+    assert served(anonymous) == both
+    # pages.warc.gz holds a capture of yesterday: under a 7-day embargo, for the public only.
+    collections = Collections(site.catalog)
+    old = collections.get("a-open")
+    collections.update("a-open", CollectionFields(old.title, "A", "", True, {}, embargo_days=7))
+    assert served(anonymous) == {old_file} and served(viewer) == both

@@ -11,6 +11,8 @@
 Access is the UI's: anonymous callers see public collections; an API token
 (`Authorization: Bearer …`) also its organization's private ones; a private
 collection's files are invisible (404) to everyone else. Jobs need a token (401).
+Files are served whole, so a file holding a capture the caller may not see (excluded,
+or under embargo) is neither listed nor served to that caller (`withheld`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from vellum.access import Principal, can_view, principal_from_request, visible_collections
+from vellum.access.exclusions import AccessRules
 from vellum.catalog import Catalog, Collection
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput, NotFound, VellumError
@@ -39,6 +42,7 @@ from vellum.export.wasapi_query import (
     page_of,
     parse_webdata_query,
 )
+from vellum.export.withheld import WithheldFiles
 from vellum.index.importer import warc_path
 from vellum.settings import Settings
 from vellum.urls.timestamps import from_timestamp
@@ -65,6 +69,8 @@ class Wasapi:
         self._jobs: JobStore | None = None
         self._jobs_lock = threading.Lock()
         self._first_dates: dict[tuple[str, int], datetime] = {}
+        self._access = AccessRules.of(catalog, settings)
+        self._withheld = WithheldFiles(settings)  # files holding captures a view hides
 
     @property
     def jobs(self) -> JobStore:
@@ -112,7 +118,11 @@ class Wasapi:
         found: list[FileEntry] = []
         for collection in visible_collections(self._catalog, principal):
             owners = crawl_of_files(self._catalog, collection.slug)
+            view = self._access.view(principal, collection)
+            withheld = self._withheld.of(collection.slug, view)
             for warc in self._catalog.warc_files(collection.slug):
+                if warc.filename in withheld:
+                    continue
                 crawl = owners.get(warc.filename)
                 found.append(
                     FileEntry(
@@ -134,8 +144,12 @@ class Wasapi:
 
     def download(self, request: Request) -> Response:
         slug, filename = request.path_params["slug"], request.path_params["filename"]
-        collection = self._visible(request, slug)
-        known = {w.filename for w in self._catalog.warc_files(slug)} if collection else set()
+        principal = principal_from_request(request, self._catalog)
+        collection = self._visible(principal, slug)
+        known = set()
+        if collection is not None:
+            known = {w.filename for w in self._catalog.warc_files(slug)}
+            known -= self._withheld.of(slug, self._access.view(principal, collection))
         if collection is None or filename not in known:
             return _error(404, "no such file")
         try:
@@ -281,12 +295,11 @@ class Wasapi:
             return _error(404, "no such job")
         return job if _may_see(principal, job) else _error(404, "no such job")
 
-    def _visible(self, request: Request, slug: str) -> Collection | None:
+    def _visible(self, principal: Principal, slug: str) -> Collection | None:
         try:
             collection = self._catalog.get_collection(slug)
         except NotFound:
             return None
-        principal = principal_from_request(request, self._catalog)
         return collection if can_view(principal, collection) else None
 
     def _first_date(self, slug: str, filename: str, fallback: datetime) -> datetime:

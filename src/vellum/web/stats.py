@@ -11,7 +11,6 @@ spends at most one count in `slack + 1` of its time, and its figures lag that mu
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,12 +19,12 @@ from pathlib import Path
 
 from vellum.access.exclusions import View
 from vellum.index.cdxj import Capture
+from vellum.index.stamp import Stamp, index_stamp
 from vellum.index.store import IndexStore
 
 __all__ = ["CollectionStats", "PageEntry", "StatsCache", "count_captures"]
 
 MAX_PAGES = 100  # pages kept for the collection page's list
-Stamp = tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class StatsCache:
         Give views that change seldom (an embargo's cutoff rounded to the day): each is
         counted and kept on its own.
         """
-        stamp = _stamp(self._index_dir(slug))
+        stamp = index_stamp(self._index_dir(slug))
         key = (slug, view)
         known = self._known.get(key)
         if known is not None and (known.stamp == stamp or self._resting(known)):
@@ -165,17 +164,3 @@ class StatsCache:
         finally:
             with self._guard:
                 self._counting.discard(key)
-
-
-def _stamp(directory: Path) -> Stamp:
-    """Every file under `directory`: relative name, size, modification time."""
-    found: list[tuple[str, int, int]] = []
-    for root, _, files in os.walk(directory):
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:  # removed meanwhile (a merge)
-                continue
-            found.append((os.path.relpath(path, directory), st.st_size, st.st_mtime_ns))
-    return tuple(sorted(found))
