@@ -11,6 +11,7 @@ import httpx2
 import pytest
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from vellum.auth.throttle import ThrottlePolicy
@@ -18,6 +19,7 @@ from vellum.auth.web import routes
 from vellum.catalog import Catalog
 from vellum.catalog.users import Users
 from vellum.settings import Settings
+from vellum.web.layout import CurrentRequest
 
 PASSWORD = "correct horse battery"
 # Real argon2id with small costs, so that the many log-ins of these tests stay fast.
@@ -48,8 +50,9 @@ class AuthSite:
 @pytest.fixture
 def auth_site(settings: Settings, catalog: Catalog) -> Iterator[AuthSite]:
     clock = MovingClock()
-    app = Starlette(
-        routes=routes(settings, catalog, clock=clock, hasher=CHEAP, policy=ThrottlePolicy())
+    app = Starlette(  # with the middleware that gives pages their navigation, as the app's
+        routes=routes(settings, catalog, clock=clock, hasher=CHEAP, policy=ThrottlePolicy()),
+        middleware=[Middleware(CurrentRequest)],
     )
     users = Users(catalog, CHEAP, clock)
     users.create("alice", PASSWORD)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from vellum.auth.web import routes
 from vellum.catalog import Catalog
 from vellum.catalog.users import Users
 from vellum.settings import Settings
+from vellum.web.layout import CurrentRequest
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def client(settings: Settings, catalog: Catalog) -> Iterator[TestClient]:
         routes=[
             *routes(settings, catalog, hasher=CHEAP),
             Route("/rename", rename, methods=["POST"]),
-        ]
+        ],
+        middleware=[Middleware(CurrentRequest)],  # the pages' navigation, as in the app
     )
     with TestClient(app, follow_redirects=False) as c:
         yield c

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -20,6 +20,7 @@ from vellum.auth.guard import current_session
 from vellum.auth.sessions import LoginSession
 from vellum.catalog import Catalog, Collection
 from vellum.errors import NotFound
+from vellum.web.layout import install
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -49,9 +50,17 @@ class Pages:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.templates = Environment(
-            loader=PackageLoader("vellum.web.jobs", "templates"),
-            autoescape=select_autoescape(default=True),
+        self.templates = install(  # the site's page and navigation (replay's base.html)
+            Environment(
+                loader=ChoiceLoader(
+                    [
+                        PackageLoader("vellum.web.jobs", "templates"),
+                        PackageLoader("vellum.replay", "templates"),
+                    ]
+                ),
+                autoescape=select_autoescape(default=True),
+            ),
+            catalog,
         )
 
     async def managed(self, request: Request, slug: str) -> tuple[LoginSession, Collection]:
