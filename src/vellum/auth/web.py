@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -25,7 +24,7 @@ from vellum.catalog.users import NAME_MAX, PASSWORD_MAX, Users, check_password
 from vellum.clock import Clock, system_clock
 from vellum.errors import InvalidInput
 from vellum.settings import Settings
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -65,18 +64,7 @@ class _AuthPages:
         self._users = Users(catalog, hasher, clock)
         self._sessions = Sessions(catalog, clock)
         self._throttle = LoginThrottle(catalog, clock, policy)
-        self._templates = install(  # the site's page and navigation (replay's base.html)
-            Environment(
-                loader=ChoiceLoader(
-                    [
-                        PackageLoader("vellum.auth", "templates"),
-                        PackageLoader("vellum.replay", "templates"),
-                    ]
-                ),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog, "vellum.auth")
 
     # log-in
 

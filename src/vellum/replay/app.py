@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
@@ -45,7 +44,7 @@ from vellum.web.admin import routes as admin_routes
 from vellum.web.grants import GrantReader, Grants
 from vellum.web.grants import routes as grant_routes
 from vellum.web.jobs import routes as job_routes
-from vellum.web.layout import CurrentRequest, current_request, install
+from vellum.web.layout import CurrentRequest, current_request, page_templates
 from vellum.web.portal import Portal
 
 
@@ -98,13 +97,7 @@ class _Replay:
         self._settings = settings
         self._catalog = catalog
         self._indexes: dict[str, IndexStore] = {}
-        self._templates = install(
-            Environment(
-                loader=PackageLoader("vellum.replay", "templates"),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog)
         self.portal = Portal(settings, catalog, self._index)
         self.grants = Grants(settings.data_dir)
         self.access = AccessRules.of(catalog, settings)

@@ -13,7 +13,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -33,7 +32,7 @@ from vellum.replay.resolve import closest
 from vellum.urls.surt import surt
 from vellum.urls.wayback import repair_url
 from vellum.web.grants import Grants, frame_src
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 
 __all__ = ["BANNER_PATH", "frame_csp", "routes"]
 
@@ -107,13 +106,7 @@ class _FrameUI:
         self._origins = origins
         self._index = index
         self._not_archived = not_archived
-        self._templates = install(
-            Environment(
-                loader=PackageLoader("vellum.replay", "templates"),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog)
 
     async def frame_page(self, request: Request) -> Response:
         """The top page: banner and the archived page in a frame from the replay origin."""

@@ -11,7 +11,6 @@ import time
 from dataclasses import replace
 from urllib.parse import urlencode
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -26,7 +25,7 @@ from vellum.search.model import SORTS, Hidden, Hit, SearchRequest, SearchResults
 from vellum.search.query import parse_query
 from vellum.search.tantivy_index import TantivySearchIndex
 from vellum.settings import Settings
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 
 __all__ = ["routes"]
 
@@ -48,15 +47,7 @@ class _SearchWeb:
         self._index: TantivySearchIndex | None = None
         self._access = AccessRules.of(catalog, settings)  # exclusions, embargo
         self._lock = threading.Lock()
-        self._templates = install(  # the site's navigation (web/layout.py)
-            Environment(
-                loader=ChoiceLoader(
-                    [PackageLoader("vellum.search", "templates"), PackageLoader("vellum.replay")]
-                ),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog, "vellum.search")
 
     def _search_index(self) -> TantivySearchIndex:
         with self._lock:

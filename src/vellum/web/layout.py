@@ -1,11 +1,11 @@
 """The site's one layout: who is looking, for the navigation of every page.
 
-Pages are rendered by several parts (portal, replay, search), each with its own Jinja
-environment, but all extend `base.html` from the replay templates. Its navigation needs
-the visitor's log-in session (name, role, the CSRF token of the log-out form). Rather
-than thread that through every handler, `CurrentRequest` (ASGI middleware) keeps the
-request in a context variable, and `install` gives an environment `site_nav()`, which
-reads the session only when a page actually renders the navigation.
+Pages are rendered by several parts (portal, replay, search, admin, jobs, log-in), each
+with its own Jinja environment (`page_templates`), but all extend `base.html` from the
+replay templates. Its navigation needs the visitor's log-in session (name, role, the CSRF
+token of the log-out form). Rather than thread that through every handler,
+`CurrentRequest` (ASGI middleware) keeps the request in a context variable, and the
+environment's `site_nav()` reads the session only when a page renders the navigation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from jinja2 import Environment
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,7 +21,7 @@ from vellum.auth.forms import CSRF_FIELD
 from vellum.auth.sessions import SESSION_COOKIE, Sessions
 from vellum.catalog import Catalog
 
-__all__ = ["CurrentRequest", "SiteNav", "current_request", "install", "site_nav"]
+__all__ = ["CurrentRequest", "SiteNav", "current_request", "page_templates", "site_nav"]
 
 _REQUEST: ContextVar[HTTPConnection | None] = ContextVar("vellum_request", default=None)
 
@@ -78,7 +78,13 @@ def site_nav(catalog: Catalog, request: HTTPConnection | None = None) -> SiteNav
     return nav
 
 
-def install(env: Environment, catalog: Catalog) -> Environment:
-    """Give `env`'s templates `site_nav()`, the navigation of the page being rendered."""
+def page_templates(catalog: Catalog, package: str | None = None) -> Environment:
+    """The templates of the site's pages: `package`'s own (in its `templates` folder), then
+    replay's, whose base.html gives every page its header and navigation; `site_nav()`
+    gives them the navigation of the page being rendered."""
+    loaders = [PackageLoader("vellum.replay", "templates")]
+    if package is not None:
+        loaders.insert(0, PackageLoader(package, "templates"))
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True))
     env.globals["site_nav"] = lambda: site_nav(catalog)
     return env

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +29,7 @@ from vellum.urls.surt import surt
 from vellum.urls.wayback import repair_url, replay_path
 from vellum.web.calendar import MONTHS, build_calendar
 from vellum.web.details import Details, active_seeds, collection_details
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 from vellum.web.stats import CollectionStats, StatsCache
 
 __all__ = ["Portal", "human_date", "versions_href"]
@@ -63,13 +62,7 @@ class Portal:
         self._catalog = catalog
         self._stats = StatsCache(index, settings.index_dir)
         self._access = AccessRules(catalog, settings.catalog_path)
-        self._templates = install(
-            Environment(
-                loader=PackageLoader("vellum.replay", "templates"),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog)
 
     async def home(self, request: Request) -> Response:
         """Every collection the visitor may see, with its organization, metadata and figures."""

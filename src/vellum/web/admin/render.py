@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -15,7 +14,7 @@ from vellum.auth.guard import current_session, posted_form
 from vellum.auth.sessions import LoginSession
 from vellum.catalog import Catalog
 from vellum.settings import Settings
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 
 __all__ = ["NO_STORE", "AdminBase", "Asker"]
 
@@ -62,18 +61,7 @@ class AdminBase:
     def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.settings = settings
         self.catalog = catalog
-        self._templates = install(
-            Environment(
-                loader=ChoiceLoader(
-                    [
-                        PackageLoader("vellum.web.admin", "templates"),
-                        PackageLoader("vellum.replay", "templates"),
-                    ]
-                ),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self._templates = page_templates(catalog, "vellum.web.admin")
 
     async def asker(self, request: Request) -> Asker | Response:
         """The logged-in person, or the answer for anyone else (log in / not found)."""

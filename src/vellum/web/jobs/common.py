@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -20,7 +19,7 @@ from vellum.auth.guard import current_session
 from vellum.auth.sessions import LoginSession
 from vellum.catalog import Catalog, Collection
 from vellum.errors import NotFound
-from vellum.web.layout import install
+from vellum.web.layout import page_templates
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -50,18 +49,7 @@ class Pages:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.templates = install(  # the site's page and navigation (replay's base.html)
-            Environment(
-                loader=ChoiceLoader(
-                    [
-                        PackageLoader("vellum.web.jobs", "templates"),
-                        PackageLoader("vellum.replay", "templates"),
-                    ]
-                ),
-                autoescape=select_autoescape(default=True),
-            ),
-            catalog,
-        )
+        self.templates = page_templates(catalog, "vellum.web.jobs")
 
     async def managed(self, request: Request, slug: str) -> tuple[LoginSession, Collection]:
         """The session and the collection, if this person manages it; else Denied."""
