@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 
 import tantivy
@@ -91,9 +90,9 @@ def _hidden(hidden: Hidden, schema: tantivy.Schema) -> tantivy.Query:
         reasons.append(
             tantivy.Query.boolean_query([(Must, tantivy.Query.all_query()), (MustNot, earlier)])
         )
-    collection = tantivy.Query.term_query(schema, "collection", hidden.collection)
     if not reasons:
         return tantivy.Query.empty_query()
+    collection = tantivy.Query.term_query(schema, "collection", hidden.collection)
     return tantivy.Query.boolean_query([(Must, collection), (Must, _any(reasons))])
 
 
@@ -104,7 +103,7 @@ def _literal(text: str) -> str:
 
 def _value_query(schema: tantivy.Schema, field: str, value: str) -> tantivy.Query:
     if field == "mime" and value.endswith("/*"):
-        return tantivy.Query.regex_query(schema, field, re.escape(value[:-1]) + ".*")
+        return tantivy.Query.regex_query(schema, field, _literal(value[:-1]) + "(?s:.*)")
     return tantivy.Query.term_query(schema, field, value)
 
 
